@@ -1,0 +1,1 @@
+"""Plumbing of the field-reporting and operations centre system: settings, database, auth, app."""

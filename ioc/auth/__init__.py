@@ -1,0 +1,1 @@
+"""Staff accounts, roles, sign-in sessions, API tokens and CSRF."""

@@ -1,0 +1,88 @@
+"""Database plumbing: the declarative base, engines and sessions (one transaction per request)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, MetaData, create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from ioc.pgcluster import LocalCluster
+from ioc.settings import Settings
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model; constraint names follow one convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class TimestampMixin:
+    """Creation time of a row."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def database_url(settings: Settings) -> str:
+    """The configured server, or the embedded cluster under ``var/`` when none is set."""
+    if settings.database_url:
+        return settings.database_url
+    return LocalCluster(settings.var_dir).url()
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    """An engine with a pool sized for a small machine."""
+    options: dict[str, object] = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+    options.update(kwargs)
+    return create_engine(url, **options)  # type: ignore[arg-type]
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded attributes after commit (templates read them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database named in ``url`` if it is missing; true if it was created."""
+    target = make_url(url)
+    name = target.database
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            return not exists
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error (CLI and jobs)."""
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise

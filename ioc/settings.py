@@ -1,0 +1,59 @@
+"""Settings read from the environment (prefix ``IOC_``) with pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me"  # noqa: S105 - the sentinel that production refuses
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class MapSettings(BaseModel):
+    """Base map: the tile server is the city's own; none by default (no outside host)."""
+
+    tile_url: str = ""
+    tile_attribution: str = ""
+    center_lat: float = 10.42
+    center_lon: float = 107.17
+    zoom: int = 10
+
+
+class Settings(BaseSettings):
+    """Everything the app reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IOC_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    database_url: str | None = None
+    var_dir: Path = PROJECT_ROOT / "var"
+    secret_key: str = DEFAULT_SECRET
+    media_dir: Path = PROJECT_ROOT / "var" / "media"
+    demo: bool = False
+    default_locale: str = "vi"
+    map: MapSettings = Field(default_factory=MapSettings)
+    token_ttl_minutes: int = 60
+    session_ttl_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if not self.demo and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                "IOC_SECRET_KEY is the default: set a long random secret (or IOC_DEMO=1 for a demo)"
+            )
+        if len(self.secret_key) < 8:
+            raise ValueError("IOC_SECRET_KEY is too short: use at least 32 random characters")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

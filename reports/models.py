@@ -1,0 +1,1 @@
+"""Reports and their media and events (filled in by the reporting issue)."""

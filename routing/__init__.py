@@ -1,0 +1,1 @@
+"""Routing: jurisdictions, agencies, categories, rules, assignment with a reason, SLA calendar."""
