@@ -10,6 +10,8 @@ from sqlalchemy import DateTime, MetaData, create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+__all__ = ["Base", "Session", "TimestampMixin", "utcnow"]
+
 from ioc.pgcluster import LocalCluster
 from ioc.settings import Settings
 
@@ -31,7 +33,7 @@ class Base(DeclarativeBase):
     """Declarative base of every model; constraint names follow one convention."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012 - read by SQLAlchemy
 
 
 class TimestampMixin:
@@ -51,7 +53,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine with a pool sized for a small machine."""
     options: dict[str, object] = {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
     options.update(kwargs)
-    return create_engine(url, **options)  # type: ignore[arg-type]
+    return create_engine(url, **options)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

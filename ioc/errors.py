@@ -56,7 +56,9 @@ class CsrfFailed(Forbidden):
     """A form arrived without the token of the page that showed it."""
 
     code = "csrf-failed"
-    title = N_("The form has expired or was not sent from this site. Reload the page and try again.")
+    title = N_(
+        "The form has expired or was not sent from this site. Reload the page and try again."
+    )
 
 
 class NotFound(DomainError):

@@ -40,7 +40,9 @@ def _pg_bindir() -> Path:
         return versions[0].parent
     found = shutil.which("pg_ctl")
     if not found:
-        raise ClusterError("PostgreSQL is not installed: run `make setup` (or apt-get install postgis)")
+        raise ClusterError(
+            "PostgreSQL is not installed: run `make setup` (or apt-get install postgis)"
+        )
     return Path(found).resolve().parent
 
 
@@ -124,8 +126,18 @@ class LocalCluster:
             return
         bindir = _pg_bindir()
         done = self._run(
-            [str(bindir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
-             "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"]
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-instructions",
+            ]
         )
         if done.returncode != 0:
             raise ClusterError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
@@ -155,8 +167,17 @@ class LocalCluster:
             return
         self._prepare_dirs()
         done = self._run(
-            [str(_pg_bindir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
-             "-l", str(self.log_file)]
+            [
+                str(_pg_bindir() / "pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+            ]
         )
         if done.returncode != 0:
             tail = self.log_file.read_text(encoding="utf-8", errors="replace")[-2000:]
@@ -166,7 +187,8 @@ class LocalCluster:
         """Stop the server if it runs."""
         if not self.running():
             return
-        done = self._run([str(_pg_bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D",
-                          str(self.data_dir)])
+        done = self._run(
+            [str(_pg_bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)]
+        )
         if done.returncode != 0:
             raise ClusterError(f"PostgreSQL did not stop:\n{done.stderr}")

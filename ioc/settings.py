@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "change-me"  # noqa: S105 - the sentinel that production refuses
+DEFAULT_SECRET = "insecure-default-secret-key-change-me-0123456789"  # noqa: S105 - the sentinel that production refuses
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 

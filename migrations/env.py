@@ -6,8 +6,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-import ioc.auth.models
-import reports.models
+import ioc.auth.models  # noqa: F401 - registers the tables
+import reports.models  # noqa: F401
 import routing.models  # noqa: F401 - registers the tables on the metadata
 from ioc.db import Base, database_url
 from ioc.settings import get_settings

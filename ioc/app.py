@@ -1,0 +1,84 @@
+"""The composition root: ``create_app(settings)`` wires plumbing and feature packages together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+
+import dashboard
+import reports
+import routing
+from ioc import assets, db, logs, problems, templating
+from ioc import views as frame_views
+from ioc.auth import views as auth_views
+from ioc.middleware import RequestContext
+from ioc.settings import Settings
+from routing import views as routing_views
+
+FEATURE_PACKAGES = (routing, reports, dashboard)
+
+
+def content_security_policy(settings: Settings) -> str:
+    """Only this origin, plus the configured tile server for map images."""
+    tile_host = ""
+    if settings.map.tile_url:
+        parts = urlsplit(settings.map.tile_url.replace("{s}", "a"))
+        tile_host = f" {parts.scheme}://{parts.netloc}".replace("://a.", "://*.")
+    return (
+        "default-src 'self'; "
+        f"img-src 'self' data: blob:{tile_host}; "
+        "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """A configured application; nothing is built at import time."""
+    logs.configure(json=settings.log_json)
+    engine = engine or db.make_engine(db.database_url(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="IOC — Phản ánh hiện trường",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = db.make_sessionmaker(engine)
+    template_dirs = [
+        Path(pkg.__file__).parent / "templates" for pkg in FEATURE_PACKAGES if pkg.__file__
+    ]
+    app.state.templates = templating.make_environment(template_dirs)
+    problems.install(app)
+    if assets.missing():
+        logs.get_logger("ioc.app").warning(
+            "assets_missing",
+            missing=assets.missing(),
+            hint="run `make setup` (npm ci, ioc assets sync)",
+        )
+    app.mount("/static", StaticFiles(directory=assets.STATIC_DIR), name="static")
+    for router in (frame_views.router, auth_views.router, routing_views.router):
+        app.include_router(router)
+    app.add_middleware(RequestContext, csp=content_security_policy(settings))
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app configured from the environment (the uvicorn factory)."""
+    from ioc.settings import get_settings
+
+    return create_app(get_settings())

@@ -1,0 +1,59 @@
+"""Leaflet maps built with folium, loading only the app's own copies of scripts and styles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+
+from ioc.settings import MapSettings
+
+LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
+CLUSTER_JS = [("markerclusterjs", "/static/vendor/markercluster/leaflet.markercluster.js")]
+CLUSTER_CSS = [
+    ("markerclustercss", "/static/vendor/markercluster/MarkerCluster.css"),
+    ("markerclusterdefaultcss", "/static/vendor/markercluster/MarkerCluster.Default.css"),
+]
+
+
+@dataclass(frozen=True)
+class RenderedMap:
+    """The three pieces of a folium map for embedding in a page of ours."""
+
+    header: str
+    html: str
+    script: str
+
+
+def make_map(config: MapSettings, **options: Any) -> folium.Map:
+    """A map whose scripts are self-hosted and whose base layer is the configured tile server."""
+    tiles: Any = None
+    if config.tile_url:
+        tiles = folium.TileLayer(
+            tiles=config.tile_url, attr=config.tile_attribution or " ", max_zoom=19
+        )
+    options.setdefault("location", (config.center_lat, config.center_lon))
+    options.setdefault("zoom_start", config.zoom)
+    fmap = folium.Map(tiles=tiles, control_scale=True, **options)
+    # Instance attributes shadow folium's CDN defaults (jQuery, Bootstrap, Font Awesome).
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
+    return fmap
+
+
+def self_host_cluster(element: Any) -> Any:
+    """Point a MarkerCluster plugin at the app's own copies."""
+    element.default_js = CLUSTER_JS
+    element.default_css = CLUSTER_CSS
+    return element
+
+
+def render(fmap: folium.Map) -> RenderedMap:
+    """Render a map into header, body and script fragments."""
+    root: Any = fmap.get_root()
+    root.render()
+    return RenderedMap(
+        header=root.header.render(), html=root.html.render(), script=root.script.render()
+    )

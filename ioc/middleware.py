@@ -1,0 +1,88 @@
+"""Pure ASGI middleware: locale negotiation, request logs, security headers."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ioc import i18n
+from ioc.logs import get_logger
+
+LANG_COOKIE = "ioc_lang"
+log = get_logger("ioc.request")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+def choose_locale(scope: Scope) -> str:
+    """``?lang=``, then the language cookie, then Accept-Language, then Vietnamese."""
+    raw: bytes = scope.get("query_string", b"")
+    asked = parse_qs(raw.decode("latin-1")).get("lang", [""])[0]
+    if asked in i18n.LOCALES:
+        return asked
+    cookie = _header(scope, b"cookie")
+    if cookie:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(cookie)
+        except Exception:
+            jar = SimpleCookie()
+        if LANG_COOKIE in jar and jar[LANG_COOKIE].value in i18n.LOCALES:
+            return jar[LANG_COOKIE].value
+    return i18n.negotiate(_header(scope, b"accept-language")) or i18n.DEFAULT_LOCALE
+
+
+class RequestContext:
+    """Sets the locale, logs each request as one structured line, adds security headers."""
+
+    def __init__(self, app: ASGIApp, csp: str) -> None:
+        self.app = app
+        self.csp = csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        i18n.set_locale(choose_locale(scope))
+        request_id = _header(scope, b"x-request-id") or secrets.token_hex(8)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Request-ID", request_id)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Content-Security-Policy", self.csp)
+                headers.setdefault("Content-Language", i18n.get_locale())
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                client=(scope.get("client") or ("-",))[0],
+            )
+            structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,113 @@
+"""One place that turns errors into RFC 9457 problem bodies or HTML error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from ioc import i18n, templating
+from ioc.errors import DomainError, Unauthorized
+from ioc.i18n import N_
+
+PROBLEM = "application/problem+json"
+HTTP_TITLES = {
+    404: N_("Not found."),
+    405: N_("This method is not allowed here."),
+    413: N_("The request is too large."),
+}
+FIELD_MESSAGES = {
+    "missing": N_("This field is required."),
+    "float_parsing": N_("Enter a number."),
+    "int_parsing": N_("Enter a whole number."),
+    "json_invalid": N_("The request body is not valid JSON."),
+}
+
+
+def wants_json(request: Request) -> bool:
+    """API paths and clients that ask for JSON get problem bodies; browsers get pages."""
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or ("json" in accept and "html" not in accept)
+
+
+def _problem(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        **(extra or {}),
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _page(request: Request, status: int, title: str, detail: str) -> Response:
+    if status == 401:
+        return templating.render(
+            request, "login.html", {"error": detail, "next": request.url.path}, status=401
+        )
+    return templating.render(
+        request, "error.html", {"title": title, "detail": detail}, status=status
+    )
+
+
+def handle_domain_error(request: Request, exc: Exception) -> Response:
+    """A domain error, translated into the user's language."""
+    assert isinstance(exc, DomainError)
+    title = i18n.gettext(exc.title)
+    detail = i18n.gettext(exc.detail, **exc.params)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    if wants_json(request):
+        extra = {"field": exc.field} if exc.field else None
+        response: Response = _problem(request, exc.status, exc.code, title, detail, extra)
+    else:
+        response = _page(request, exc.status, title, detail)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def handle_validation_error(request: Request, exc: Exception) -> Response:
+    """Request validation: name each field with a message in the user's language."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        message = FIELD_MESSAGES.get(error.get("type", ""), N_("This value is not valid."))
+        errors.append({"field": ".".join(loc), "message": i18n.gettext(message)})
+    title = i18n.gettext(N_("Some information is missing or not valid."))
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    if not wants_json(request):
+        return _page(request, 422, title, detail)
+    field = errors[0]["field"] if errors else None
+    return _problem(
+        request, 422, "invalid-input", title, detail, {"field": field, "errors": errors}
+    )
+
+
+def handle_http_error(request: Request, exc: Exception) -> Response:
+    """Framework errors (unknown route, wrong method) in the same shapes."""
+    assert isinstance(exc, StarletteHTTPException)
+    title = i18n.gettext(HTTP_TITLES.get(exc.status_code, N_("The request cannot be processed.")))
+    if wants_json(request):
+        return _problem(request, exc.status_code, f"http-{exc.status_code}", title, title)
+    return _page(request, exc.status_code, title, title)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers."""
+    app.add_exception_handler(DomainError, handle_domain_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)

@@ -1,0 +1,54 @@
+"""Jinja2 templates shared by every package, with gettext from the request's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from ioc import i18n
+from ioc.auth import csrf
+
+IOC_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def make_environment(extra_dirs: Iterable[Path] = ()) -> Environment:
+    """One environment: the frame from ``ioc/templates``, pages from the feature packages."""
+    loaders = [FileSystemLoader(str(IOC_TEMPLATES))]
+    loaders += [FileSystemLoader(str(path)) for path in extra_dirs]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: i18n.translations(i18n.get_locale()).gettext(message),
+        ngettext=lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),
+        newstyle=True,
+    )
+    return env
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render a page; every page gets the locale, the signed-in user and a CSRF token."""
+    env: Environment = request.app.state.templates
+    token = csrf.ensure_cookie_value(request)
+    values = {
+        "request": request,
+        "locale": i18n.get_locale(),
+        "user": getattr(request.state, "user", None),
+        "csrf_token": csrf.form_token(request.app.state.settings.secret_key, token),
+        "demo": request.app.state.settings.demo,
+    }
+    values.update(context or {})
+    response = HTMLResponse(env.get_template(template).render(values), status_code=status)
+    csrf.set_cookie(request, response, token)
+    return response

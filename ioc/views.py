@@ -1,0 +1,45 @@
+"""Pages of the frame: home, language switch, health."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from ioc import i18n, templating
+from ioc.auth.views import safe_next
+from ioc.middleware import LANG_COOKIE
+from ioc.web import OptionalUser, SessionDep
+
+router = APIRouter()
+
+
+@router.get("/")
+def home(request: Request, user: OptionalUser) -> Response:
+    """The landing page: what residents and staff can do here."""
+    return templating.render(request, "home.html", {"user": user})
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str = "/") -> Response:
+    """Remember the chosen language and go back."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if code in i18n.LOCALES:
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+@router.get("/healthz")
+def healthz(db: SessionDep) -> Response:
+    """200 when the database answers (with PostGIS), 503 otherwise."""
+    try:
+        version = db.execute(text("SELECT postgis_lib_version()")).scalar()
+    except Exception as exc:
+        return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "postgis": version})

@@ -1,0 +1,72 @@
+"""The wards map: one resource, an HTML page and its GeoJSON twin."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ioc import i18n, maps, templating
+from ioc.i18n import N_
+from ioc.web import OptionalUser, SessionDep, SettingsDep
+from routing import queries
+
+router = APIRouter()
+GEOJSON = "application/geo+json"
+
+
+def _wants_geojson(request: Request, f: str | None) -> bool:
+    return f == "geojson" or GEOJSON in request.headers.get("accept", "")
+
+
+@router.get("/map/jurisdictions")
+def jurisdictions_map(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    _: OptionalUser,
+    f: str | None = None,
+    province: str | None = None,
+) -> Response:
+    """The wards of a province on a map; a click shows the ward. ``?f=geojson`` gives the data.
+
+    Without ``province`` the page shows the province at the configured map centre, the GeoJSON
+    every ward.
+    """
+    if _wants_geojson(request, f):
+        collection = db.scalar(queries.wards_feature_collection(province_code=province))
+        return Response(collection or '{"features": []}', media_type=GEOJSON)
+    if province is None:
+        province = db.scalar(queries.province_at(settings.map.center_lat, settings.map.center_lon))
+    collection = db.scalar(queries.wards_feature_collection(province_code=province))
+    collection = collection or '{"features": []}'
+    fmap = maps.make_map(settings.map)
+    data = json.loads(collection)
+    layer = folium.GeoJson(
+        data,
+        name=i18n.gettext(N_("Wards")),
+        style_function=lambda _: {"color": "#1d4ed8", "weight": 1.5, "fillOpacity": 0.08},
+        highlight_function=lambda _: {"weight": 3, "fillOpacity": 0.25},
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        popup=folium.GeoJsonPopup(
+            fields=["name", "code"],
+            aliases=[i18n.gettext(N_("Ward")), i18n.gettext(N_("Code"))],
+        ),
+    )
+    layer.add_to(fmap)
+    bounds = db.execute(queries.ward_bounds(province)).one()
+    if bounds[0] is not None:
+        fmap.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
+    return templating.render(
+        request,
+        "jurisdictions_map.html",
+        {
+            "map": maps.render(fmap),
+            "count": len(data["features"]),
+            "geojson_url": f"/map/jurisdictions?f=geojson&province={province or ''}",
+            "provinces": db.scalars(queries.provinces()).all(),
+            "province": province,
+        },
+    )

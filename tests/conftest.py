@@ -1,0 +1,138 @@
+"""Fixtures: a real PostGIS database migrated and seeded once, each test in a rolled-back
+transaction, an app bound to that transaction, and (for browser tests) a live server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from ioc import db, migrate
+from ioc.app import create_app
+from ioc.auth import service as auth_service
+from ioc.auth.models import Role, User
+from ioc.cli import seed_all
+from ioc.pgcluster import LocalCluster
+from ioc.settings import PROJECT_ROOT, Settings
+from ioc.web import get_db
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+PASSWORD = "correct horse battery"
+
+
+def _test_database_url() -> str:
+    if url := os.environ.get("IOC_TEST_DATABASE_URL"):
+        return url
+    cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
+    cluster.start()
+    return cluster.url("ioc_test")
+
+
+def _recreate(url: str) -> None:
+    """A fresh database every run, so the migrations are tested from nothing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=_test_database_url(),
+        secret_key=TEST_SECRET,
+        demo=True,
+        media_dir=tmp_path_factory.mktemp("media"),
+        log_json=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    assert settings.database_url
+    _recreate(settings.database_url)
+    migrate.upgrade(settings.database_url)
+    engine = db.make_engine(settings.database_url)
+    with db.session_scope(db.make_sessionmaker(engine)) as session:
+        seed_all(session, settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def dbs(connection: Connection) -> Iterator[Session]:
+    """A session inside the test's transaction; its commits become savepoints."""
+    with Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, dbs: Session) -> FastAPI:
+    application = create_app(settings, engine=engine)
+
+    def _db() -> Iterator[Session]:
+        yield dbs
+
+    application.dependency_overrides[get_db] = _db
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_user(dbs: Session):  # type: ignore[no-untyped-def]
+    """Create a staff user with the test password."""
+
+    def _make(username: str, role: Role = Role.ioc_operator, agency_id: int | None = None) -> User:
+        return auth_service.create_user(
+            dbs, username=username, password=PASSWORD, role=role, agency_id=agency_id
+        )
+
+    return _make
+
+
+def csrf_from(client: TestClient, path: str = "/login") -> str:
+    """Open a page and return the CSRF token its forms carry."""
+    import re
+
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    """Sign a test client in through the form."""
+    token = csrf_from(client)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text

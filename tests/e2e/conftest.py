@@ -1,0 +1,98 @@
+"""Browser tests: a live server on a free loopback port, driven by Debian's headless Chromium.
+
+Every page is watched: a request to any host other than the app's own fails the test.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
+from sqlalchemy.engine import Engine
+
+from ioc.app import create_app
+from ioc.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The app served by uvicorn in a thread, on the seeded test database."""
+    app = create_app(settings, engine=engine)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    chromium = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def foreign_requests() -> list[str]:
+    """Requests that pages made to hosts other than the app's own."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str, foreign_requests: list[str]) -> Iterator[Page]:
+    """A fresh browser context; requests leaving the app's origin are blocked and recorded."""
+    own = urlsplit(live_server).netloc
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+
+    def guard(route: Route) -> None:
+        url = route.request.url
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).netloc == own:
+            route.continue_()
+        else:
+            foreign_requests.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    browser_page = context.new_page()
+    yield browser_page
+    context.close()
+    assert foreign_requests == [], f"pages requested other hosts: {foreign_requests}"

@@ -1,0 +1,37 @@
+"""The wards map page and its GeoJSON twin."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_geojson_twin_has_every_seeded_ward(client: TestClient) -> None:
+    response = client.get("/map/jurisdictions?f=geojson")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    features = response.json()["features"]
+    assert len(features) == 70
+    names = {f["properties"]["name"] for f in features}
+    assert {"Phường Tam Thắng", "Phường Phú Xuân", "Đặc khu Côn Đảo"} <= names
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
+
+
+def test_same_resource_by_accept_header(client: TestClient) -> None:
+    response = client.get("/map/jurisdictions", headers={"Accept": "application/geo+json"})
+    assert response.json()["type"] == "FeatureCollection"
+
+
+def test_map_page_embeds_the_wards_with_self_hosted_leaflet(client: TestClient) -> None:
+    page = client.get("/map/jurisdictions")
+    assert page.status_code == 200
+    assert '<script src="/static/vendor/leaflet/leaflet.js"></script>' in page.text
+    assert '"26526"' in page.text and "L.geoJson" in page.text  # Tam Thắng, by its code
+    assert "Bản đồ phường, xã" in page.text
+    assert "30 phường, xã" in page.text  # the province at the map centre: former Bà Rịa – Vũng Tàu
+    hue = client.get("/map/jurisdictions?province=46")
+    assert "40 phường, xã" in hue.text and '"19753"' in hue.text  # Phú Xuân
+
+
+def test_geojson_of_one_province(client: TestClient) -> None:
+    features = client.get("/map/jurisdictions?f=geojson&province=46").json()["features"]
+    assert len(features) == 40
