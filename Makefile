@@ -6,7 +6,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := var/stamps
-APT_PACKAGES := postgresql postgis chromium npm gettext
 export IOC_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: help demo test setup system-packages venv assets translations db db-test lint typecheck check serve stop clean
@@ -42,16 +41,16 @@ $(STAMP)/system:
 	@missing=""; \
 	command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing="$$missing postgis"; \
-	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium fonts-dejavu-core"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing system packages:$$missing"; \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_PACKAGES); \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	  else \
 	    echo "Missing system packages:$$missing. Run:"; \
-	    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $(APT_PACKAGES)"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
 	    exit 1; \
 	  fi; \
 	fi
