@@ -43,7 +43,6 @@ $(STAMP)/system:
 	ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing="$$missing postgis"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium fonts-dejavu-core"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
-	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing system packages:$$missing"; \
