@@ -1,0 +1,142 @@
+"""Videos: duration, size and a poster frame, probed with PyAV (FFmpeg).
+
+Videos are kept as uploaded. We do not transcode, and stripping metadata from video containers
+(GPS in MP4/QuickTime ``udta`` and ``meta`` atoms, Matroska tags) is out of scope: the video file
+is therefore only ever stored privately. What is public is its poster frame, as metadata-free
+JPEGs made like photo derivatives.
+
+The demuxer is the one the content was sniffed as (never FFmpeg's own probing, which knows
+playlist formats that can reach for other files), and every packet of the video stream is read, so
+the duration checked is the one the stream covers, not only what its header claims.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import av
+from PIL import Image
+
+from ioc.errors import InvalidMedia
+from ioc.i18n import N_
+
+POSTER_SECONDS: Final = 1.0
+# Containers round durations (audio priming, edit lists): a "60 s" recording may measure 60.04 s.
+GRACE_SECONDS: Final = 0.5
+# A 60 s video has a few thousand packets; millions mean a file built to keep us busy.
+_MAX_PACKETS: Final = 200_000
+# Display-matrix rotation (degrees counterclockwise) -> the transposition that shows it upright.
+_ROTATIONS: Final = {
+    90: Image.Transpose.ROTATE_90,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_270,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFacts:
+    """What probing a video found: its duration and an upright RGB poster frame."""
+
+    duration_s: float
+    poster: Image.Image
+
+
+def probe_video(
+    source: Path | bytes, demuxer: str, *, max_seconds: int, max_pixels: int, field: str
+) -> VideoFacts:
+    """Open a video with the demuxer it was sniffed as, check it and take its poster frame."""
+    try:
+        with av.open(_input(source), mode="r", format=demuxer) as container:
+            return _probe(container, max_seconds, max_pixels, field)
+    except (av.FFmpegError, OSError, ValueError, MemoryError) as error:
+        raise _unreadable(field) from error
+
+
+def _probe(container: Any, max_seconds: int, max_pixels: int, field: str) -> VideoFacts:
+    """Check the first video stream's size and duration; decode keyframes for a poster."""
+    if not container.streams.video:
+        raise InvalidMedia(N_("The file contains no video."), field=field)
+    stream = container.streams.video[0]
+    codec = stream.codec_context  # None when FFmpeg has no decoder for the stream
+    if codec is None or codec.width < 1 or codec.height < 1:
+        raise _unreadable(field)
+    if codec.width * codec.height > max_pixels:
+        raise InvalidMedia(
+            N_("The video frame is too large: at most %(megapixels)s megapixels are accepted."),
+            field=field,
+            megapixels=max_pixels // 1_000_000,
+        )
+    claimed = (container.duration or 0) / av.time_base
+    _check_seconds(claimed, max_seconds, field)  # cheap refusal before reading every packet
+    codec.skip_frame = "NONKEY"  # keyframes are enough for a poster
+    poster, covered = _walk(container, stream, field)
+    seconds = max(claimed, covered)
+    _check_seconds(seconds, max_seconds, field)
+    if poster is None:
+        raise _unreadable(field)
+    return VideoFacts(duration_s=round(seconds, 3), poster=_upright(poster))
+
+
+def _walk(container: Any, stream: Any, field: str) -> tuple[Any, float]:
+    """One pass over the stream: the time its packets cover, and a keyframe about 1 s in."""
+    base = float(stream.time_base)
+    first: int | None = None
+    last: int | None = None
+    poster: Any = None
+    settled = False
+    for count, packet in enumerate(container.demux(stream)):
+        if count > _MAX_PACKETS:
+            raise _unreadable(field)
+        if packet.pts is not None:
+            first = packet.pts if first is None else min(first, packet.pts)
+            end = packet.pts + (packet.duration or 0)
+            last = end if last is None else max(last, end)
+        if not settled:
+            poster, settled = _pick(packet.decode(), poster, (first or 0) * base + POSTER_SECONDS)
+    covered = (last - first) * base if first is not None and last is not None else 0.0
+    return poster, covered
+
+
+def _pick(frames: Any, poster: Any, target: float) -> tuple[Any, bool]:
+    """The first keyframe at or after ``target`` (settled), else the first keyframe so far."""
+    for frame in frames:
+        if poster is None:
+            poster = frame
+        if frame.time is not None and frame.time >= target:
+            return frame, True
+    return poster, False
+
+
+def _upright(frame: Any) -> Image.Image:
+    """The frame as an RGB image turned as the phone meant it (the display matrix)."""
+    image: Image.Image = frame.to_image()
+    method = _ROTATIONS.get(round(frame.rotation) % 360)
+    return image if method is None else image.transpose(method)
+
+
+def _check_seconds(seconds: float, max_seconds: int, field: str) -> None:
+    """Refuse a video longer than the limit, saying how long it is."""
+    if seconds > max_seconds + GRACE_SECONDS:
+        raise InvalidMedia(
+            N_("The video is %(seconds)s seconds long; at most %(limit)s seconds are accepted."),
+            field=field,
+            seconds=math.ceil(seconds),
+            limit=max_seconds,
+        )
+
+
+def _input(source: Path | bytes) -> str | io.BytesIO:
+    """What av.open reads: a file name, or the bytes in memory."""
+    return io.BytesIO(source) if isinstance(source, bytes) else str(source)
+
+
+def _unreadable(field: str) -> InvalidMedia:
+    """The error for a video that cannot be read."""
+    return InvalidMedia(
+        N_("The video could not be read. It may be damaged or in a format that is not accepted."),
+        field=field,
+    )

@@ -1,0 +1,81 @@
+"""The command line, against the test database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ioc.auth.models import Role, User
+from ioc.auth.passwords import verify_password
+from ioc.cli import main
+from ioc.settings import Settings, get_settings
+
+
+@pytest.fixture
+def cli_env(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CliRunner]:
+    assert settings.database_url
+    monkeypatch.setenv("IOC_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("IOC_SECRET_KEY", settings.secret_key)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_user_add_creates_a_hashed_account(cli_env: CliRunner, engine: Engine) -> None:
+    result = cli_env.invoke(
+        main,
+        [
+            "user",
+            "add",
+            "cli-test-user",
+            "--role",
+            "ioc_supervisor",
+            "--password",
+            "a-long-password",
+        ],
+    )
+    try:
+        assert result.exit_code == 0, result.output
+        with Session(engine) as session:
+            user = session.scalar(select(User).where(User.username == "cli-test-user"))
+            assert user is not None and user.role == Role.ioc_supervisor
+            assert verify_password(user.password_hash, "a-long-password")
+        again = cli_env.invoke(
+            main,
+            ["user", "add", "cli-test-user", "--role", "admin", "--password", "another-password"],
+        )
+        assert again.exit_code != 0 and "This username is taken." in again.output
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(User).where(User.username == "cli-test-user"))
+            session.commit()
+
+
+def test_user_add_refuses_a_short_password(cli_env: CliRunner) -> None:
+    result = cli_env.invoke(
+        main, ["user", "add", "shorty", "--role", "admin", "--password", "short"]
+    )
+    assert result.exit_code != 0 and "at least 8 characters" in result.output
+
+
+def test_db_url_names_the_configured_server(cli_env: CliRunner, settings: Settings) -> None:
+    result = cli_env.invoke(main, ["db", "url"])
+    assert result.output.strip() == settings.database_url
+
+
+def test_commands_refuse_a_default_secret_outside_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IOC_DEMO", raising=False)
+    monkeypatch.delenv("IOC_SECRET_KEY", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["db", "url"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code != 0 and "IOC_SECRET_KEY" in result.output
