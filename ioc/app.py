@@ -40,6 +40,7 @@ def content_security_policy(settings: Settings) -> str:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """A configured application; nothing is built at import time."""
+    settings.check_secret()
     logs.configure(json=settings.log_json)
     engine = engine or db.make_engine(db.database_url(settings))
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "insecure-default-secret-key-change-me-0123456789"  # noqa: S105 - the sentinel that production refuses
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSettings(ValueError):
+    """The settings are not safe to serve with."""
 
 
 class MapSettings(BaseModel):
@@ -42,15 +49,18 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     log_json: bool = True
 
-    @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if not self.demo and self.secret_key == DEFAULT_SECRET:
-            raise ValueError(
+    def check_secret(self) -> None:
+        """Refuse to serve with the default or a short secret key, except in demo mode."""
+        if self.demo:
+            return
+        if self.secret_key == DEFAULT_SECRET:
+            raise InsecureSettings(
                 "IOC_SECRET_KEY is the default: set a long random secret (or IOC_DEMO=1 for a demo)"
             )
-        if len(self.secret_key) < 8:
-            raise ValueError("IOC_SECRET_KEY is too short: use at least 32 random characters")
-        return self
+        if len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise InsecureSettings(
+                f"IOC_SECRET_KEY is too short: use at least {MIN_SECRET_LENGTH} random characters"
+            )
 
 
 @lru_cache

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from ioc.app import content_security_policy
-from ioc.settings import DEFAULT_SECRET, Settings
+from ioc.app import content_security_policy, create_app
+from ioc.settings import DEFAULT_SECRET, InsecureSettings, Settings
 
 
-def test_refuses_the_default_secret_outside_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_app_refuses_the_default_secret_outside_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IOC_SECRET_KEY", raising=False)
     monkeypatch.delenv("IOC_DEMO", raising=False)
-    with pytest.raises(ValueError, match="IOC_SECRET_KEY"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(InsecureSettings, match="IOC_SECRET_KEY is the default"):
+        create_app(settings)
+    with pytest.raises(InsecureSettings, match="too short"):
+        Settings(secret_key="short-secret").check_secret()
 
 
 def test_demo_mode_may_keep_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOC_DEMO", "1")
     monkeypatch.delenv("IOC_SECRET_KEY", raising=False)
-    assert Settings(_env_file=None).secret_key == DEFAULT_SECRET  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.secret_key == DEFAULT_SECRET
+    settings.check_secret()
 
 
 def test_reads_prefixed_and_nested_variables(monkeypatch: pytest.MonkeyPatch) -> None:
