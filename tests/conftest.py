@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from fastapi import FastAPI
@@ -105,8 +106,14 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+class MakeUser(Protocol):
+    """Creates a staff user with the test password."""
+
+    def __call__(self, username: str, role: Role = ..., agency_id: int | None = None) -> User: ...
+
+
 @pytest.fixture
-def make_user(dbs: Session):  # type: ignore[no-untyped-def]
+def make_user(dbs: Session) -> MakeUser:
     """Create a staff user with the test password."""
 
     def _make(username: str, role: Role = Role.ioc_operator, agency_id: int | None = None) -> User:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ioc.auth.models import LoginAttempt, Role, User, UserSession
-from tests.conftest import PASSWORD, csrf_from, sign_in
+from tests.conftest import PASSWORD, MakeUser, csrf_from, sign_in
 
 
 def _sessions_of(dbs: Session, username: str) -> int:
@@ -24,7 +26,7 @@ def _sessions_of(dbs: Session, username: str) -> int:
     )
 
 
-def _login(client: TestClient, username: str, password: str, **extra: str):  # type: ignore[no-untyped-def]
+def _login(client: TestClient, username: str, password: str, **extra: str) -> Response:
     token = csrf_from(client)
     return client.post(
         "/login",
@@ -42,7 +44,9 @@ def test_login_page_is_a_form_with_a_csrf_token(client: TestClient) -> None:
     assert "ioc_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
 
 
-def test_sign_in_sets_a_safe_session_cookie(client: TestClient, make_user, dbs: Session) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_sets_a_safe_session_cookie(
+    client: TestClient, make_user: MakeUser, dbs: Session
+) -> None:
     make_user("lan")
     response = _login(client, "lan", PASSWORD, next="/admin/users")
     assert response.status_code == 303 and response.headers["location"] == "/admin/users"
@@ -53,7 +57,7 @@ def test_sign_in_sets_a_safe_session_cookie(client: TestClient, make_user, dbs: 
     assert "Đã đăng nhập: lan" in client.get("/").text
 
 
-def test_session_cookie_is_secure_over_https(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_session_cookie_is_secure_over_https(app: FastAPI, make_user: MakeUser) -> None:
     make_user("hoa")
     with TestClient(app, base_url="https://testserver") as https_client:
         response = _login(https_client, "hoa", PASSWORD)
@@ -61,7 +65,7 @@ def test_session_cookie_is_secure_over_https(app, make_user) -> None:  # type: i
         assert "Secure" in response.headers["set-cookie"]
 
 
-def test_open_redirects_are_refused(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_open_redirects_are_refused(client: TestClient, make_user: MakeUser) -> None:
     make_user("minh")
     response = _login(client, "minh", PASSWORD, next="//evil.example/")
     assert response.headers["location"] == "/"
@@ -69,8 +73,8 @@ def test_open_redirects_are_refused(client: TestClient, make_user) -> None:  # t
 
 def test_wrong_password_is_401_in_vietnamese_and_records_the_attempt(
     client: TestClient,
-    make_user,
-    dbs: Session,  # type: ignore[no-untyped-def]
+    make_user: MakeUser,
+    dbs: Session,
 ) -> None:
     make_user("tuan")
     response = _login(client, "tuan", "wrong password")
@@ -95,8 +99,8 @@ def test_unknown_user_gets_the_same_message_in_english(client: TestClient) -> No
 
 def test_form_without_csrf_token_is_403_and_signs_nobody_in(
     client: TestClient,
-    make_user,
-    dbs: Session,  # type: ignore[no-untyped-def]
+    make_user: MakeUser,
+    dbs: Session,
 ) -> None:
     make_user("binh")
     client.get("/login")
@@ -114,7 +118,9 @@ def test_form_without_csrf_token_is_403_and_signs_nobody_in(
     assert _sessions_of(dbs, "binh") == 0
 
 
-def test_failed_sign_ins_are_rate_limited_per_account(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_failed_sign_ins_are_rate_limited_per_account(
+    client: TestClient, make_user: MakeUser
+) -> None:
     make_user("khoa")
     for _ in range(5):
         assert _login(client, "khoa", "bad").status_code == 401
@@ -125,7 +131,9 @@ def test_failed_sign_ins_are_rate_limited_per_account(client: TestClient, make_u
     assert api.status_code == 429 and api.headers["content-type"] == "application/problem+json"
 
 
-def test_failed_sign_ins_are_rate_limited_per_address(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_failed_sign_ins_are_rate_limited_per_address(
+    client: TestClient, make_user: MakeUser
+) -> None:
     make_user("dung")
     for i in range(20):
         client.post("/api/v1/auth/token", json={"username": f"ghost{i}", "password": "x"})
@@ -137,7 +145,7 @@ def test_failed_sign_ins_are_rate_limited_per_address(client: TestClient, make_u
     )
 
 
-def test_token_endpoint(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_token_endpoint(client: TestClient, make_user: MakeUser) -> None:
     make_user("an", Role.admin)
     good = client.post("/api/v1/auth/token", json={"username": "an", "password": PASSWORD})
     assert good.status_code == 200
@@ -169,7 +177,7 @@ def test_a_forged_or_expired_token_is_401(client: TestClient) -> None:
     assert response.json()["detail"] == "Mã truy cập không hợp lệ hoặc đã hết hạn."
 
 
-def test_roles_are_checked(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_roles_are_checked(client: TestClient, make_user: MakeUser) -> None:
     anonymous = client.get("/admin/users")
     assert anonymous.status_code == 401 and 'name="password"' in anonymous.text
     make_user("op", Role.ioc_operator)
@@ -181,8 +189,8 @@ def test_roles_are_checked(client: TestClient, make_user) -> None:  # type: igno
 
 def test_admin_sees_users_and_sign_out_ends_the_session(
     client: TestClient,
-    make_user,
-    dbs: Session,  # type: ignore[no-untyped-def]
+    make_user: MakeUser,
+    dbs: Session,
 ) -> None:
     make_user("root2", Role.admin)
     sign_in(client, "root2")
