@@ -19,6 +19,7 @@ from ioc import views as frame_views
 from ioc.auth import views as auth_views
 from ioc.middleware import RequestContext
 from ioc.settings import Settings
+from routing import admin_rules_views, admin_views, api_views
 from routing import views as routing_views
 
 FEATURE_PACKAGES = (routing, reports, dashboard)
@@ -72,7 +73,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             hint="run `make setup` (npm ci, ioc assets sync)",
         )
     app.mount("/static", StaticFiles(directory=assets.STATIC_DIR), name="static")
-    for router in (frame_views.router, auth_views.router, routing_views.router):
+    for router in (
+        frame_views.router,
+        auth_views.router,
+        routing_views.router,
+        api_views.router,
+        admin_views.router,
+        admin_rules_views.router,
+    ):
         app.include_router(router)
     app.add_middleware(RequestContext, csp=content_security_policy(settings))
     return app

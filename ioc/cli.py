@@ -18,6 +18,7 @@ from ioc.errors import DomainError
 from ioc.pgcluster import ClusterError, LocalCluster
 from ioc.settings import Settings, get_settings
 from routing import seed as routing_seed
+from routing.commands import routing_group
 from routing.models import Agency
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo credential, only in demo mode
@@ -96,7 +97,9 @@ def db_revision(message: str) -> None:
 def seed_all(session: db.Session, settings: Settings) -> str:
     """Load wards and agencies; in demo mode also the demo staff. Idempotent."""
     counts = routing_seed.load_wards(session)
+    rules = routing_seed.load_routing(session)
     created = []
+    agency_staff: list[str] = []
     if settings.demo:
         for username, role, full_name in DEMO_STAFF:
             if session.scalar(select(User).where(User.username == username)) is None:
@@ -108,9 +111,11 @@ def seed_all(session: db.Session, settings: Settings) -> str:
                     full_name=full_name,
                 )
                 created.append(username)
+        agency_staff = routing_seed.seed_agency_staff(session, DEMO_PASSWORD)
     return (
-        f"{counts.provinces} provinces, {counts.wards} wards, {counts.agencies} agencies; "
-        f"demo users created: {', '.join(created) or 'none'}"
+        f"{counts.provinces} provinces, {counts.wards} wards, {counts.agencies} agencies, "
+        f"{rules} routing rules added; demo users created: {', '.join(created) or 'none'}; "
+        f"agency staff accounts created: {len(agency_staff)}"
     )
 
 
@@ -184,7 +189,10 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the app with uvicorn."""
     import uvicorn
 
-    _settings()
+    try:
+        _settings().check_secret()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     uvicorn.run(
         "ioc.app:app_from_env",
         factory=True,
@@ -195,6 +203,9 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         access_log=False,
         proxy_headers=True,
     )
+
+
+main.add_command(routing_group)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Select, Text, cast, func, literal, select
+from typing import Any
 
-from routing.models import Jurisdiction, JurisdictionLevel
+from sqlalchemy import (
+    CTE,
+    JSON,
+    ColumnElement,
+    Date,
+    Float,
+    ScalarSelect,
+    Select,
+    String,
+    Text,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import LateralFromClause
+
+from routing.models import (
+    CURRENT_VINTAGE,
+    Agency,
+    Category,
+    DayOff,
+    Jurisdiction,
+    JurisdictionLevel,
+    RoutingRule,
+    RuleTarget,
+    rule_jurisdictions,
+)
 
 MAP_TOLERANCE_DEG = 0.0002  # about 20 m: invisible at city zoom, a tenth of the bytes
 MAP_DECIMALS = 5  # about 1 m
@@ -79,3 +112,188 @@ def province_at(lat: float, lon: float) -> Select[str | None]:
         )
         .limit(1)
     )
+
+
+# --- Assignment: one statement finds the ward, the first matching rule and its agency. ---------
+
+_LAT = bindparam("lat", type_=Float)
+_LON = bindparam("lon", type_=Float)
+_CATEGORY = bindparam("category", type_=String)
+_SINCE = bindparam("since", type_=Date)
+
+
+def point() -> ColumnElement[Any]:
+    """The point of the ``lat``/``lon`` parameters, in EPSG:4326."""
+    return func.ST_SetSRID(func.ST_MakePoint(_LON, _LAT), 4326)
+
+
+def ward_at() -> Select[int, str, str, int | None]:
+    """The ward containing a point; on a shared edge or in an overlap, the smallest code wins."""
+    return (
+        select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.full_name, Jurisdiction.parent_id)
+        .where(
+            Jurisdiction.level == JurisdictionLevel.ward,
+            Jurisdiction.vintage == CURRENT_VINTAGE,
+            func.ST_Intersects(Jurisdiction.geom, point()),
+        )
+        .order_by(Jurisdiction.code)
+        .limit(1)
+    )
+
+
+def _named(rule: type[RoutingRule]) -> LateralFromClause:
+    """The rule's named agency, when its service area (if required) covers the point."""
+    agency = aliased(Agency)
+    return (
+        select(agency.id)
+        .where(
+            rule.target == RuleTarget.agency,
+            agency.id == rule.agency_id,
+            or_(~rule.within_service_area, func.ST_Intersects(agency.service_area, point())),
+        )
+        .lateral("named")
+    )
+
+
+def _territorial(rule: type[RoutingRule], ward: CTE) -> LateralFromClause:
+    """The agency of the rule's kind that answers for the point's ward (or its province)."""
+    agency = aliased(Agency)
+    place = case((rule.level == JurisdictionLevel.ward, ward.c.id), else_=ward.c.parent_id)
+    return (
+        select(agency.id)
+        .select_from(agency)
+        .join(ward, agency.jurisdiction_id == place)
+        .where(rule.target == RuleTarget.jurisdiction, agency.kind == rule.agency_kind)
+        .order_by(agency.code)
+        .limit(1)
+        .lateral("territorial")
+    )
+
+
+def _sector(rule: type[RoutingRule]) -> LateralFromClause:
+    """The agency of the rule's kind whose service area covers the point; smallest area wins."""
+    agency = aliased(Agency)
+    return (
+        select(agency.id)
+        .where(
+            rule.target == RuleTarget.service_area,
+            agency.kind == rule.agency_kind,
+            func.ST_Intersects(agency.service_area, point()),
+        )
+        .order_by(func.ST_Area(agency.service_area), agency.code)
+        .limit(1)
+        .lateral("sector")
+    )
+
+
+def _first_rule(ward: CTE) -> LateralFromClause:
+    """The first active rule of the category (by position) that yields an agency here."""
+    rule = RoutingRule
+    named, territorial, sector = _named(rule), _territorial(rule, ward), _sector(rule)
+    agency_id = func.coalesce(named.c.id, territorial.c.id, sector.c.id)
+    limits = rule_jurisdictions.c
+    unlimited = ~exists().where(limits.rule_id == rule.id)
+    limited_here = (
+        exists()
+        .where(limits.rule_id == rule.id)
+        .where(limits.jurisdiction_id.in_(select(ward.c.id).union_all(select(ward.c.parent_id))))
+    )
+    return (
+        select(rule.position, agency_id.label("agency_id"))
+        .select_from(rule)
+        .outerjoin(named, true())
+        .outerjoin(territorial, true())
+        .outerjoin(sector, true())
+        .where(
+            rule.category_id == Category.id,
+            rule.active,
+            or_(unlimited, limited_here),
+            agency_id.is_not(None),
+        )
+        .order_by(rule.position)
+        .limit(1)
+        .lateral("first_rule")
+    )
+
+
+def _days(working: bool) -> ScalarSelect[Any]:
+    """Administrator days off (or make-up working days) from the ``since`` date on."""
+    return (
+        select(func.array_agg(DayOff.day))
+        .where(DayOff.working.is_(working), DayOff.day >= _SINCE)
+        .scalar_subquery()
+    )
+
+
+def assignment() -> Select[Any]:
+    """Everything ``assign`` needs in one round trip (parameters: category, lat, lon, since).
+
+    Plain columns, no ORM entities: this is the hot path, and a Core row is cheap to build.
+    """
+    ward = ward_at().cte("ward")
+    first = _first_rule(ward)
+    agency = aliased(Agency)
+    return (
+        select(
+            Category.id.label("category_id"),
+            Category.name_vi,
+            Category.name_en,
+            Category.default_priority,
+            Category.geographic,
+            Category.active.label("category_active"),
+            Category.sla,
+            ward.c.id.label("ward_id"),
+            ward.c.code.label("ward_code"),
+            ward.c.full_name.label("ward_name"),
+            first.c.position,
+            agency.id.label("agency_id"),
+            agency.code.label("agency_code"),
+            agency.name.label("agency_name"),
+            agency.active.label("agency_active"),
+            _days(False).label("days_off"),
+            _days(True).label("working_days"),
+        )
+        .select_from(Category)
+        .outerjoin(ward, true())
+        .outerjoin(first, true())
+        .outerjoin(agency, agency.id == first.c.agency_id)
+        .where(Category.code == _CATEGORY)
+    )
+
+
+def agency_chain(agency_id: int) -> Select[Agency]:
+    """An agency and its ancestors, nearest first (at most 20 levels: parents may not cycle)."""
+    up = (
+        select(Agency.id, Agency.parent_id, literal(0).label("depth"))
+        .where(Agency.id == agency_id)
+        .cte("up", recursive=True)
+    )
+    parent = aliased(Agency)
+    up = up.union_all(
+        select(parent.id, parent.parent_id, (up.c.depth + 1).label("depth"))
+        .join(up, parent.id == up.c.parent_id)
+        .where(up.c.depth < 20)
+    )
+    return select(Agency).join(up, Agency.id == up.c.id).order_by(up.c.depth)
+
+
+def service_areas_feature_collection(tolerance: float = MAP_TOLERANCE_DEG) -> Select[str]:
+    """Sector bodies' service areas as one GeoJSON FeatureCollection text, for display."""
+    geometry = func.ST_AsGeoJSON(
+        func.ST_SimplifyPreserveTopology(Agency.service_area, tolerance), MAP_DECIMALS
+    )
+    feature = func.json_build_object(
+        "type",
+        "Feature",
+        "id",
+        Agency.code,
+        "geometry",
+        cast(geometry, JSON),
+        "properties",
+        func.json_build_object(
+            "code", Agency.code, "name", Agency.name, "kind", Agency.kind, "active", Agency.active
+        ),
+    )
+    features = func.coalesce(func.json_agg(feature), cast(literal("[]"), JSON))
+    collection = func.json_build_object("type", "FeatureCollection", "features", features)
+    return select(cast(collection, Text)).where(Agency.service_area.is_not(None))

@@ -1,20 +1,25 @@
-"""The wards map: one resource, an HTML page and its GeoJSON twin."""
+"""Maps: the wards (an HTML page and its GeoJSON twin), and the admin's routing explain map."""
 
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import folium
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 from starlette.responses import Response
 
 from ioc import i18n, maps, templating
+from ioc.auth.models import Role, User
 from ioc.i18n import N_
-from ioc.web import OptionalUser, SessionDep, SettingsDep
+from ioc.web import OptionalUser, SessionDep, SettingsDep, require_role
 from routing import queries
+from routing.models import Category
 
 router = APIRouter()
 GEOJSON = "application/geo+json"
+EMPTY = '{"type": "FeatureCollection", "features": []}'
 
 
 def _wants_geojson(request: Request, f: str | None) -> bool:
@@ -70,3 +75,55 @@ def jurisdictions_map(
             "province": province,
         },
     )
+
+
+def _explain_map(db: SessionDep, settings: SettingsDep, province: str | None) -> folium.Map:
+    """Wards and service areas on one map, fitted to a province."""
+    fmap = maps.make_map(settings.map)
+    wards = json.loads(db.scalar(queries.wards_feature_collection(province_code=province)) or EMPTY)
+    folium.GeoJson(
+        wards,
+        name=i18n.gettext(N_("Wards")),
+        style_function=lambda _: {"color": "#1d4ed8", "weight": 1, "fillOpacity": 0.03},
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+    ).add_to(fmap)
+    areas = json.loads(db.scalar(queries.service_areas_feature_collection()) or EMPTY)
+    folium.GeoJson(
+        areas,
+        name=i18n.gettext(N_("Service areas")),
+        show=False,
+        style_function=lambda _: {"color": "#b45309", "weight": 1, "fillOpacity": 0.05},
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+    ).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    bounds = db.execute(queries.ward_bounds(province)).one()
+    if bounds[0] is not None:
+        fmap.fit_bounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
+    return fmap
+
+
+@router.get("/admin/routing/map")
+def explain_map(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    _: Annotated[User, Depends(require_role(Role.admin))],
+    province: str | None = None,
+) -> Response:
+    """Click the map to read where a report of the chosen category would go, and why."""
+    if province is None:
+        province = db.scalar(queries.province_at(settings.map.center_lat, settings.map.center_lon))
+    fmap = _explain_map(db, settings, province)
+    categories = db.scalars(
+        select(Category)
+        .where(Category.active, Category.geographic)
+        .order_by(Category.sort_order, Category.code)
+    ).all()
+    context = {
+        "map": maps.render(fmap),
+        "map_name": fmap.get_name(),
+        "categories": categories,
+        "provinces": db.scalars(queries.provinces()).all(),
+        "province": province,
+    }
+    return templating.render(request, "routing/explain_map.html", context)

@@ -1,0 +1,61 @@
+"""Helpers shared by the routing admin pages: who acts, form validation, form re-display."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+from starlette.responses import Response
+
+from ioc import i18n, templating
+from ioc.auth.models import Role, User
+from ioc.errors import InvalidInput
+from ioc.i18n import N_
+from ioc.web import require_role
+from routing.admin_service import Actor
+
+M = TypeVar("M", bound=BaseModel)
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+FIELD_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_pattern_mismatch": N_(
+        "Use lowercase letters, digits, hyphens and underscores only (no spaces or accents)."
+    ),
+    "string_too_long": N_("This text is too long."),
+    "string_too_short": N_("This field is required."),
+    "int_parsing": N_("Enter a whole number."),
+    "enum": N_("Choose one of the options."),
+    "date_from_datetime_parsing": N_("Enter a date."),
+    "date_parsing": N_("Enter a date."),
+}
+
+
+def actor(user: User) -> Actor:
+    """The audit's name for a signed-in user."""
+    return Actor(name=user.username, user_id=user.id)
+
+
+def validated(model: type[M], data: dict[str, Any]) -> M:
+    """A form as a model; the first problem becomes InvalidInput naming its field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        message = FIELD_MESSAGES.get(error["type"], N_("This value is not valid."))
+        raise InvalidInput(message, field=field) from exc
+
+
+def form_error(
+    request: Request, template: str, context: dict[str, Any], error: InvalidInput
+) -> Response:
+    """Show the form again with the problem next to it (422)."""
+    message = i18n.gettext(error.detail, **error.params)
+    context = {**context, "error": message, "error_field": error.field}
+    return templating.render(request, template, context, status=422)
+
+
+def checkbox(value: str | None) -> bool:
+    """An HTML checkbox: present means on."""
+    return value is not None and value not in ("", "0", "false", "off")

@@ -1,0 +1,151 @@
+"""Admin pages for routing rules (order, target, limits) and the calendar's days off."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
+from starlette.responses import RedirectResponse, Response
+
+from ioc import templating
+from ioc.errors import InvalidInput, NotFound
+from ioc.web import CsrfProtected, SessionDep
+from routing import admin_service as svc
+from routing.admin_forms import AdminUser, actor, checkbox, form_error, validated
+from routing.models import Category, DayOff, JurisdictionLevel, RoutingRule, RuleTarget
+from routing.schemas import KIND_NAMES, DayOffIn, RuleIn
+
+router = APIRouter(prefix="/admin/routing")
+OptionalText = Annotated[str | None, Form()]
+
+
+@router.get("/rules")
+def rules(request: Request, db: SessionDep, _: AdminUser) -> Response:
+    """Every rule in the order they are tried (by category, then by number)."""
+    rows = db.scalars(select(RoutingRule).order_by(RoutingRule.position)).all()
+    return templating.render(request, "routing/rules.html", {"rules": rows, "kinds": KIND_NAMES})
+
+
+def _load_rule(db: SessionDep, position: str) -> RoutingRule | None:
+    if position == "new":
+        return None
+    rule = (
+        db.scalar(select(RoutingRule).where(RoutingRule.position == int(position)))
+        if position.isdigit()
+        else None
+    )
+    if rule is None:
+        raise NotFound()
+    return rule
+
+
+def _rule_context(db: SessionDep, rule: RoutingRule | None, values: dict[str, Any]) -> Any:
+    categories = db.scalars(select(Category).order_by(Category.sort_order)).all()
+    return {
+        "rule": rule,
+        "values": values,
+        "categories": categories,
+        "kinds": KIND_NAMES,
+        "targets": list(RuleTarget),
+        "levels": list(JurisdictionLevel),
+    }
+
+
+@router.get("/rules/{position}")
+def rule_form(request: Request, db: SessionDep, _: AdminUser, position: str) -> Response:
+    """The form of one rule (``new`` for a new one)."""
+    rule = _load_rule(db, position)
+    values = svc.rule_data(rule) if rule else {"active": True, "jurisdictions": []}
+    return templating.render(request, "routing/rule_form.html", _rule_context(db, rule, values))
+
+
+@router.post("/rules/{position}", dependencies=[CsrfProtected])
+def rule_save(
+    request: Request,
+    db: SessionDep,
+    user: AdminUser,
+    position: str,
+    new_position: Annotated[str, Form(alias="position")] = "",
+    category: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "",
+    agency_kind: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    agency: Annotated[str, Form()] = "",
+    jurisdictions: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    within_service_area: OptionalText = None,
+    active: OptionalText = None,
+) -> Response:
+    """Save a rule; a form error shows the form again."""
+    rule = _load_rule(db, position)
+    values: dict[str, Any] = {
+        "position": new_position,
+        "category": category,
+        "target": target,
+        "agency_kind": agency_kind,
+        "level": level,
+        "agency": agency.strip().lower(),
+        "jurisdictions": [c for c in jurisdictions.replace(",", " ").split() if c],
+        "note": note,
+        "within_service_area": checkbox(within_service_area),
+        "active": checkbox(active),
+    }
+    try:
+        svc.save_rule(db, actor(user), validated(RuleIn, values), rule)
+    except InvalidInput as error:
+        db.rollback()
+        context = _rule_context(db, rule, values)
+        return form_error(request, "routing/rule_form.html", context, error)
+    db.commit()
+    return RedirectResponse("/admin/routing/rules", status_code=303)
+
+
+@router.post("/rules/{position}/delete", dependencies=[CsrfProtected])
+def rule_delete(db: SessionDep, user: AdminUser, position: str) -> Response:
+    """Remove a rule."""
+    rule = _load_rule(db, position)
+    if rule is not None:
+        svc.delete_rule(db, actor(user), rule)
+        db.commit()
+    return RedirectResponse("/admin/routing/rules", status_code=303)
+
+
+# --- Days off -------------------------------------------------------------------------------
+
+
+@router.get("/days")
+def days(request: Request, db: SessionDep, _: AdminUser) -> Response:
+    """Days off and make-up working days added by administrators."""
+    rows = db.scalars(select(DayOff).order_by(DayOff.day.desc())).all()
+    return templating.render(request, "routing/days.html", {"days": rows, "values": {}})
+
+
+@router.post("/days", dependencies=[CsrfProtected])
+def day_save(
+    request: Request,
+    db: SessionDep,
+    user: AdminUser,
+    day: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    working: OptionalText = None,
+) -> Response:
+    """Add (or change) a day off."""
+    values = {"day": day, "note": note, "working": checkbox(working)}
+    try:
+        svc.save_day(db, actor(user), validated(DayOffIn, values))
+    except InvalidInput as error:
+        db.rollback()
+        rows = db.scalars(select(DayOff).order_by(DayOff.day.desc())).all()
+        return form_error(request, "routing/days.html", {"days": rows, "values": values}, error)
+    db.commit()
+    return RedirectResponse("/admin/routing/days", status_code=303)
+
+
+@router.post("/days/{day}/delete", dependencies=[CsrfProtected])
+def day_delete(db: SessionDep, user: AdminUser, day: date) -> Response:
+    """Remove a day off."""
+    svc.delete_day(db, actor(user), day)
+    db.commit()
+    return RedirectResponse("/admin/routing/days", status_code=303)
