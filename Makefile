@@ -86,7 +86,7 @@ lint: $(STAMP)/venv
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)/venv
-	$(BIN)/mypy ioc routing reports dashboard
+	$(BIN)/mypy ioc routing reports dashboard migrations tests bench
 
 check: lint typecheck
 	$(PYTHON) ../shared/tools/check_layers.py . || test ! -f ../shared/tools/check_layers.py

@@ -19,6 +19,8 @@ from ioc import views as frame_views
 from ioc.auth import views as auth_views
 from ioc.middleware import RequestContext
 from ioc.settings import Settings
+from reports import api as reports_api
+from reports import views as reports_views
 from routing import admin_rules_views, admin_views, api_views
 from routing import views as routing_views
 
@@ -80,6 +82,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         api_views.router,
         admin_views.router,
         admin_rules_views.router,
+        reports_api.router,
+        reports_views.router,
     ):
         app.include_router(router)
     app.add_middleware(RequestContext, csp=content_security_policy(settings))

@@ -29,6 +29,22 @@ class MapSettings(BaseModel):
     zoom: int = 10
 
 
+class IntakeSettings(BaseModel):
+    """Citizen reports: upload limits and the per-address rate limit (``IOC_INTAKE__…``)."""
+
+    max_request_mb: int = 100
+    max_photos: int = 5
+    photo_mb: int = 15
+    video_mb: int = 50
+    video_seconds: int = 60
+    # Mobile carriers put many phones behind one address (CGNAT): keep this generous.
+    rate_limit: int = 30
+    rate_window_minutes: int = 10
+    nearby_metres: float = 150.0
+    # Submissions processed at once per worker process; more only fight over the CPU (and the GIL).
+    concurrency: int = 2
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment."""
 
@@ -43,6 +59,7 @@ class Settings(BaseSettings):
     demo: bool = False
     default_locale: str = "vi"
     map: MapSettings = Field(default_factory=MapSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     token_ttl_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5

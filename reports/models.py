@@ -1,1 +1,205 @@
-"""Reports and their media and events (filled in by the reporting issue)."""
+"""Reports, their media and events, followers, idempotency keys and the tracking-code counter."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ioc.db import Base, TimestampMixin, utcnow
+from ioc.i18n import N_
+from routing.sla import Priority
+
+
+class ReportState(enum.StrEnum):
+    """The lifecycle of DOMAIN.md."""
+
+    submitted = "submitted"
+    assigned = "assigned"
+    returned = "returned"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    published = "published"
+    reopened = "reopened"
+    rejected = "rejected"
+    duplicate = "duplicate"
+
+
+STATE_LABELS: dict[ReportState, str] = {
+    ReportState.submitted: N_("Waiting for verification"),
+    ReportState.assigned: N_("Forwarded to the agency"),
+    ReportState.returned: N_("Returned by the agency"),
+    ReportState.in_progress: N_("Being handled"),
+    ReportState.resolved: N_("Handled, result under review"),
+    ReportState.published: N_("Result published"),
+    ReportState.reopened: N_("Reopened"),
+    ReportState.rejected: N_("Rejected"),
+    ReportState.duplicate: N_("Duplicate"),
+}
+# Verified by the IOC: the report, its description and photos are public (DOMAIN.md).
+PUBLIC_STATES = frozenset(
+    {
+        ReportState.assigned,
+        ReportState.returned,
+        ReportState.in_progress,
+        ReportState.resolved,
+        ReportState.published,
+        ReportState.reopened,
+    }
+)
+OPEN_STATES = PUBLIC_STATES - {ReportState.published} | {ReportState.submitted}
+
+
+class ActorKind(enum.StrEnum):
+    """Who caused an event."""
+
+    resident = "resident"
+    staff = "staff"
+    system = "system"
+
+
+class LocationSource(enum.StrEnum):
+    """Where the report's place came from."""
+
+    exif = "exif"  # a photo's EXIF GPS (read by the server, or by the page before downscaling)
+    device = "device"  # the phone's GPS (browser geolocation)
+    map = "map"  # a pin placed on the map
+    given = "given"  # coordinates sent by an API client
+
+
+class Report(TimestampMixin, Base):
+    """A resident's report, with the routing engine's suggestion and the private contact."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_state_category", "state", "category_id"),
+        Index("ix_reports_submitter_created", "submitter_key", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
+    state: Mapped[ReportState] = mapped_column(
+        Enum(ReportState, native_enum=False, length=16), default=ReportState.submitted
+    )
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
+    )
+    location_source: Mapped[LocationSource] = mapped_column(
+        Enum(LocationSource, native_enum=False, length=16)
+    )
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    # The routing engine's suggestion, kept as it was made (the IOC verifies it).
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    rule_position: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[Priority] = mapped_column(Enum(Priority, native_enum=False, length=16))
+    routing_reason: Mapped[str] = mapped_column(Text, default="")
+    outside_coverage: Mapped[bool] = mapped_column(Boolean, default=False)
+    verify_by: Mapped[datetime | None]
+    accept_by: Mapped[datetime | None]
+    resolve_by: Mapped[datetime | None]
+    # Private: seen by the IOC only (DOMAIN.md, Privacy).
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_phone: Mapped[str | None] = mapped_column(String(40))
+    reporter_email: Mapped[str | None] = mapped_column(String(254))
+    keep_identity_private: Mapped[bool] = mapped_column(Boolean, default=True)
+    status_token_hash: Mapped[str] = mapped_column(String(64))
+    submitter_key: Mapped[str] = mapped_column(String(64))  # HMAC of the address: rate limits
+
+    media: Mapped[list[ReportMedia]] = relationship(
+        back_populates="report", order_by="ReportMedia.position"
+    )
+
+
+class ReportMedia(Base):
+    """A photo or video of a report: paths in the media store, facts from the file."""
+
+    __tablename__ = "report_media"
+    __table_args__ = (UniqueConstraint("report_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # image, video
+    mime: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_path: Mapped[str] = mapped_column(String(200))
+    display_path: Mapped[str] = mapped_column(String(200), index=True)
+    thumbnail_path: Mapped[str] = mapped_column(String(200), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    taken_at: Mapped[datetime | None]
+
+    report: Mapped[Report] = relationship(back_populates="media")
+
+
+class ReportEvent(Base):
+    """One change of state; never updated or deleted (a trigger refuses it)."""
+
+    __tablename__ = "report_events"
+    __table_args__ = (Index("ix_report_events_report_at", "report_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_kind: Mapped[ActorKind] = mapped_column(Enum(ActorKind, native_enum=False, length=16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_state: Mapped[ReportState | None] = mapped_column(
+        Enum(ReportState, native_enum=False, length=16)
+    )
+    to_state: Mapped[ReportState] = mapped_column(Enum(ReportState, native_enum=False, length=16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    report: Mapped[Report] = relationship()
+
+
+class Follower(TimestampMixin, Base):
+    """A resident who follows an existing report instead of filing a new one."""
+
+    __tablename__ = "report_followers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    submitter_key: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyKey(TimestampMixin, Base):
+    """A client's Idempotency-Key and the fingerprint of the body it first came with."""
+
+    __tablename__ = "report_idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+
+    report: Mapped[Report] = relationship()
+
+
+class TrackingCounter(Base):
+    """The last tracking number of a year; its row lock orders concurrent intakes."""
+
+    __tablename__ = "report_tracking_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)

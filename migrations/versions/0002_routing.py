@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined"
+# (geoalchemy2 registers op.create_geospatial_table and friends at run time)
 """Routing: categories, agency contacts and service areas, rules, days off, audit.
 
 Revision ID: 0002

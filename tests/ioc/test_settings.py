@@ -11,7 +11,7 @@ from ioc.settings import DEFAULT_SECRET, InsecureSettings, Settings
 def test_the_app_refuses_the_default_secret_outside_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IOC_SECRET_KEY", raising=False)
     monkeypatch.delenv("IOC_DEMO", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     with pytest.raises(InsecureSettings, match="IOC_SECRET_KEY is the default"):
         create_app(settings)
     with pytest.raises(InsecureSettings, match="too short"):
@@ -21,7 +21,7 @@ def test_the_app_refuses_the_default_secret_outside_demo(monkeypatch: pytest.Mon
 def test_demo_mode_may_keep_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOC_DEMO", "1")
     monkeypatch.delenv("IOC_SECRET_KEY", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.secret_key == DEFAULT_SECRET
     settings.check_secret()
 
@@ -31,7 +31,7 @@ def test_reads_prefixed_and_nested_variables(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("IOC_DATABASE_URL", "postgresql+psycopg://u@db.example/ioc")
     monkeypatch.setenv("IOC_MAP__TILE_URL", "https://tiles.city.gov.vn/{z}/{x}/{y}.png")
     monkeypatch.setenv("IOC_MEDIA_DIR", "/srv/media")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.database_url == "postgresql+psycopg://u@db.example/ioc"
     assert settings.map.tile_url == "https://tiles.city.gov.vn/{z}/{x}/{y}.png"
     assert str(settings.media_dir) == "/srv/media"

@@ -58,7 +58,9 @@ def test_import_applies_and_audits_changes(dbs: Session, exported: str) -> None:
         ("day_off", "2026-12-31", "create"),
     ]
     assert rows[0].before and rows[0].before["name"] == "Điện lực Vũng Tàu"
-    assert "service_area" not in rows[0].after  # unchanged geometry is not copied into the log
+    assert (
+        rows[0].after is not None and "service_area" not in rows[0].after
+    )  # unchanged geometry is not copied into the log
 
 
 def _minimal(**sections: list[dict[str, Any]]) -> str:

@@ -1,0 +1,161 @@
+"""Statements about reports; geometry stays in SQL."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geography
+from sqlalchemy import ColumnElement, Select, cast, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from reports.models import (
+    OPEN_STATES,
+    Follower,
+    IdempotencyKey,
+    Report,
+    ReportEvent,
+    ReportMedia,
+    ReportState,
+)
+from routing.models import Agency, Category, Jurisdiction
+
+METRES_PER_DEGREE = 111_320.0
+NEARBY_LIMIT = 5
+
+
+def point(lat: float, lon: float) -> ColumnElement[Any]:
+    """A point in EPSG:4326."""
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+
+
+def active_category(code: str) -> Select[Category]:
+    """An active category by code."""
+    return select(Category).where(Category.code == code, Category.active.is_(True))
+
+
+def categories() -> Select[Category]:
+    """Active categories in the order the reporting page shows them."""
+    return (
+        select(Category).where(Category.active.is_(True)).order_by(Category.sort_order, Category.id)
+    )
+
+
+def report_by_code(code: str) -> Select[Report]:
+    """A report by its tracking code."""
+    return select(Report).where(Report.tracking_code == code)
+
+
+def idempotency_key(key: str) -> Select[IdempotencyKey]:
+    """A stored Idempotency-Key."""
+    return select(IdempotencyKey).where(IdempotencyKey.key == key)
+
+
+def submissions_since(submitter: str, since: datetime) -> Select[int]:
+    """How many reports an address has filed since a moment."""
+    return select(func.count(Report.id)).where(
+        Report.submitter_key == submitter, Report.created_at >= since
+    )
+
+
+def follows_since(submitter: str, since: datetime) -> Select[int]:
+    """How many reports an address has started to follow since a moment."""
+    return select(func.count(Follower.id)).where(
+        Follower.submitter_key == submitter, Follower.created_at >= since
+    )
+
+
+def refs(report: Report) -> Select[str, str, str, str, str, str, str]:
+    """Codes and names of a report's category, ward and suggested agency, in one row."""
+    ward = aliased(Jurisdiction)
+    agency = aliased(Agency)
+    return (
+        select(
+            Category.code.label("category_code"),
+            Category.name_vi,
+            Category.name_en,
+            ward.code.label("ward_code"),
+            ward.full_name.label("ward_name"),
+            agency.code.label("agency_code"),
+            agency.name.label("agency_name"),
+        )
+        .select_from(Category)
+        .outerjoin(ward, ward.id == report.ward_id)
+        .outerjoin(agency, agency.id == report.agency_id)
+        .where(Category.id == report.category_id)
+    )
+
+
+def location(report_id: int) -> Select[float, float]:
+    """Latitude and longitude of a report."""
+    return select(func.ST_Y(Report.location), func.ST_X(Report.location)).where(
+        Report.id == report_id
+    )
+
+
+def timeline(report_id: int) -> Select[ReportEvent]:
+    """A report's events, oldest first."""
+    return (
+        select(ReportEvent)
+        .where(ReportEvent.report_id == report_id)
+        .order_by(ReportEvent.at, ReportEvent.id)
+    )
+
+
+def nearby(
+    lat: float, lon: float, category_id: int, radius_m: float
+) -> Select[Report, float, str | None]:
+    """Open reports of a category within ``radius_m`` metres, nearest first, with a thumbnail."""
+    here = point(lat, lon)
+    # A box in degrees lets the GiST index find candidates; the geography test is exact.
+    margin = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    distance = func.ST_Distance(cast(Report.location, Geography), cast(here, Geography))
+    thumbnail = (
+        select(ReportMedia.thumbnail_path)
+        .where(ReportMedia.report_id == Report.id)
+        .order_by(ReportMedia.position)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Report, distance.label("distance"), thumbnail.label("thumbnail"))
+        .where(
+            Report.category_id == category_id,
+            Report.state.in_(OPEN_STATES),
+            Report.location.op("&&")(func.ST_Expand(here, margin)),
+            func.ST_DWithin(cast(Report.location, Geography), cast(here, Geography), radius_m),
+        )
+        .order_by(distance)
+        .limit(NEARBY_LIMIT)
+    )
+
+
+def media_is_published(relative: str) -> Select[bool]:
+    """Whether a stored derivative belongs to a report (and so may be served)."""
+    return select(
+        exists().where(
+            or_(ReportMedia.display_path == relative, ReportMedia.thumbnail_path == relative)
+        )
+    )
+
+
+def offices_near(ward_id: int) -> Select[str, str]:
+    """Active agencies of a ward and of its province: the offices a resident may name."""
+    parent = select(Jurisdiction.parent_id).where(Jurisdiction.id == ward_id).scalar_subquery()
+    return (
+        select(Agency.code, Agency.name)
+        .where(
+            Agency.active.is_(True),
+            or_(Agency.jurisdiction_id == ward_id, Agency.jurisdiction_id == parent),
+        )
+        .order_by(Agency.jurisdiction_id != ward_id, Agency.kind, Agency.name)
+    )
+
+
+def open_report(code: str) -> Select[Report]:
+    """A report that residents may still follow (open, not merged or rejected)."""
+    return select(Report).where(
+        Report.tracking_code == code,
+        Report.state.in_(OPEN_STATES | {ReportState.published}),
+    )

@@ -1,0 +1,121 @@
+"""Bodies of the reports API: what a submission returns and what the public may read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class Ref(BaseModel):
+    """A code and a name (an agency, a ward, a category)."""
+
+    code: str
+    name: str
+
+
+class CreatedLinks(BaseModel):
+    """Where to follow a new report; the private links carry its status token."""
+
+    status_page: str
+    api: str
+    private_status_page: str
+    private_api: str
+
+
+class ReportCreated(BaseModel):
+    """The answer to a submission (the same again for a retry with the same Idempotency-Key)."""
+
+    id: int
+    tracking_code: str
+    status: str
+    agency: Ref | None
+    ward: Ref | None
+    outside_coverage: bool
+    links: CreatedLinks
+
+
+class PhotoOut(BaseModel):
+    """A published, metadata-free image (a video appears as its poster)."""
+
+    kind: str
+    display_url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    duration_s: float | None = None
+
+
+class TimelineEntry(BaseModel):
+    """A change of state, as the public sees it (no actor, no internal note)."""
+
+    at: datetime
+    status: str
+    status_label: str
+
+
+class ReportStatus(BaseModel):
+    """The status of a report: never a private field (name, phone, email, token)."""
+
+    tracking_code: str
+    status: str
+    status_label: str
+    category: Ref
+    ward: Ref | None
+    agency: Ref | None
+    created_at: datetime
+    verify_by: datetime | None
+    resolve_by: datetime | None
+    # "public": verified, everyone sees it; "owner": shown through the private link;
+    # "limited": the code alone before verification (or after rejection): no content.
+    visibility: str
+    description: str | None = None
+    location: dict[str, float] | None = None
+    photos: list[PhotoOut] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+class NearbyReport(BaseModel):
+    """An open report of the same category near a place (the duplicate hint)."""
+
+    tracking_code: str
+    status: str
+    status_label: str
+    distance_m: int
+    created_at: datetime
+    description: str | None
+    thumbnail_url: str | None
+    status_page: str
+
+
+class NearbyOut(BaseModel):
+    """Open reports near a place."""
+
+    radius_m: float
+    items: list[NearbyReport]
+
+
+class FollowIn(BaseModel):
+    """Optional contact details of a resident who follows a report."""
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class FollowOut(BaseModel):
+    """A confirmed follow."""
+
+    tracking_code: str
+    following: bool
+    status_page: str
+
+
+class PlaceOut(BaseModel):
+    """What the reporting page shows once a place is known."""
+
+    lat: float
+    lon: float
+    ward: Ref | None
+    outside_coverage: bool
+    offices: list[Ref]

@@ -1,0 +1,274 @@
+"""Intake: a checked submission becomes a ``submitted`` report with the routing suggestion.
+
+Nothing here commits. The caller holds the transaction and a ``MediaStore``: when anything fails
+(a bad file, an unknown category, no place), both are rolled back, so no row and no file remain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ioc.db import utcnow
+from ioc.errors import InvalidInput, NotFound, RateLimited
+from ioc.i18n import DEFAULT_LOCALE, N_, get_locale, set_locale
+from ioc.settings import IntakeSettings, Settings
+from reports import queries, tracking
+from reports.media import (
+    MB,
+    MediaLimits,
+    MediaStore,
+    StoredPhoto,
+    StoredVideo,
+    process_photo,
+    process_video,
+)
+from reports.models import (
+    ActorKind,
+    Follower,
+    IdempotencyKey,
+    LocationSource,
+    Report,
+    ReportEvent,
+    ReportMedia,
+    ReportState,
+)
+from reports.schemas import FollowIn
+from reports.submission import Submission
+from routing.models import Category
+from routing.service import Assignment, assign
+
+NO_PLACE = N_(
+    "Where is it? Allow the phone to share its location, move the pin on the map, "
+    "or add a photo that carries its place."
+)
+TOO_MANY = N_("Too many reports from this connection. Please wait %(minutes)s minutes.")
+
+Stored = StoredPhoto | StoredVideo
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """The same Idempotency-Key came with a different body (RFC draft: 422)."""
+
+    code = "idempotency-key-reused"
+    title = N_("This Idempotency-Key was already used for a different report.")
+
+
+class ConcurrentRetryError(Exception):
+    """A request with the same Idempotency-Key committed first: roll back and replay it."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A stored report, its status token, and whether this was a retry of an earlier request."""
+
+    report: Report
+    token: str
+    replayed: bool
+    routed: Assignment | None = None  # the suggestion just made (a replay reads it back)
+
+
+def media_limits(intake: IntakeSettings) -> MediaLimits:
+    """The media pipeline's limits from the settings."""
+    return MediaLimits(
+        photo_bytes=intake.photo_mb * MB,
+        video_bytes=intake.video_mb * MB,
+        video_seconds=intake.video_seconds,
+    )
+
+
+def replay(db: Session, settings: Settings, sub: Submission) -> Intake | None:
+    """The report an earlier request with this key created; a different body is refused."""
+    if sub.idempotency_key is None:
+        return None
+    earlier = db.scalar(queries.idempotency_key(sub.idempotency_key))
+    if earlier is None:
+        return None
+    if earlier.fingerprint != sub.fingerprint:
+        raise IdempotencyKeyReused(field="Idempotency-Key")
+    report = db.get_one(Report, earlier.report_id)
+    token = tracking.new_status_token(settings.secret_key, sub.idempotency_key, sub.fingerprint)
+    return Intake(report, token, replayed=True)
+
+
+def check_rate(db: Session, intake: IntakeSettings, submitter: str, at: datetime) -> None:
+    """Refuse an address that filed too many reports in the window."""
+    since = at - timedelta(minutes=intake.rate_window_minutes)
+    count = db.scalar(queries.submissions_since(submitter, since)) or 0
+    if count >= intake.rate_limit:
+        raise RateLimited(TOO_MANY, minutes=intake.rate_window_minutes)
+
+
+def submit(
+    db: Session, store: MediaStore, settings: Settings, sub: Submission, address: str
+) -> Intake:
+    """File a report: media, place, routing, code, events; or the replay of an earlier one."""
+    if (earlier := replay(db, settings, sub)) is not None:
+        return earlier
+    at = utcnow()
+    submitter = tracking.submitter_key(settings.secret_key, address)
+    check_rate(db, settings.intake, submitter, at)
+    category = db.scalar(queries.active_category(sub.category))
+    if category is None:
+        raise InvalidInput(N_("Unknown category."), field="category")
+    stored = store_media(store, sub, media_limits(settings.intake))
+    lat, lon, source = place_of(sub, stored)
+    routed = _assign(db, category, lat, lon, sub.office, at)
+    token = tracking.new_status_token(settings.secret_key, sub.idempotency_key, sub.fingerprint)
+    report = _report(sub, category, routed, (lat, lon, source), at)
+    report.tracking_code = tracking.next_tracking_code(db, at)
+    report.status_token_hash = tracking.token_hash(token)
+    report.submitter_key = submitter
+    _save(db, report, stored, sub, at)
+    return Intake(report, token, replayed=False, routed=routed)
+
+
+def store_media(store: MediaStore, sub: Submission, limits: MediaLimits) -> list[Stored]:
+    """Check and store every photo, then the video; the first bad file stops it all."""
+    stored: list[Stored] = [process_photo(data, store, limits=limits) for data in sub.photos]
+    if sub.video is not None:
+        stored.append(process_video(sub.video, store, limits=limits, field="video"))
+    return stored
+
+
+def place_of(sub: Submission, stored: list[Stored]) -> tuple[float, float, LocationSource]:
+    """The place given, else the first photo's EXIF GPS; without either, InvalidInput."""
+    if sub.lat is not None and sub.lon is not None:
+        return sub.lat, sub.lon, sub.location_source or LocationSource.given
+    for item in stored:
+        if isinstance(item, StoredPhoto) and item.gps is not None:
+            return item.gps[0], item.gps[1], LocationSource.exif
+    raise InvalidInput(NO_PLACE, field="lat")
+
+
+@contextmanager
+def _locale(locale: str) -> Iterator[None]:
+    """Run a block in another locale (routing reasons are stored for Vietnamese operators)."""
+    previous = get_locale()
+    set_locale(locale)
+    try:
+        yield
+    finally:
+        set_locale(previous)
+
+
+def _assign(
+    db: Session, category: Category, lat: float, lon: float, office: str | None, at: datetime
+) -> Assignment:
+    """The routing engine's suggestion, explained in Vietnamese."""
+    with _locale(DEFAULT_LOCALE):
+        return assign(db, category=category.code, lat=lat, lon=lon, office=office, at=at)
+
+
+def _report(
+    sub: Submission,
+    category: Category,
+    routed: Assignment,
+    where: tuple[float, float, LocationSource],
+    at: datetime,
+) -> Report:
+    """A new report (without code and token yet)."""
+    lat, lon, source = where
+    due = routed.due
+    return Report(
+        state=ReportState.submitted,
+        category_id=category.id,
+        description=sub.description,
+        location=f"SRID=4326;POINT({lon} {lat})",
+        location_source=source,
+        ward_id=routed.jurisdiction.id if routed.jurisdiction else None,
+        office_id=_office_id(category, routed),
+        agency_id=routed.agency.id if routed.agency else None,
+        rule_position=routed.rule,
+        priority=routed.priority,
+        routing_reason=routed.reason,
+        outside_coverage=routed.outside_coverage,
+        verify_by=due.verify_by if due else None,
+        accept_by=due.accept_by if due else None,
+        resolve_by=due.resolve_by if due else None,
+        reporter_name=sub.name,
+        reporter_phone=sub.phone,
+        reporter_email=sub.email,
+        keep_identity_private=sub.keep_private,
+        created_at=at,
+    )
+
+
+def _office_id(category: Category, routed: Assignment) -> int | None:
+    """The office the resident named (non-geographic categories), even if it was redirected."""
+    if category.geographic:
+        return None
+    named = routed.redirected_from or routed.agency
+    return named.id if named else None
+
+
+def _save(db: Session, report: Report, stored: list[Stored], sub: Submission, at: datetime) -> None:
+    """Insert the report, its media, its first event and its key, in one flush."""
+    db.add(report)
+    for position, item in enumerate(stored):
+        db.add(_media(report, position, item))
+    db.add(
+        ReportEvent(
+            report=report,
+            at=at,
+            actor_kind=ActorKind.resident,
+            from_state=None,
+            to_state=ReportState.submitted,
+        )
+    )
+    if sub.idempotency_key is not None:
+        db.add(IdempotencyKey(key=sub.idempotency_key, fingerprint=sub.fingerprint, report=report))
+    try:
+        db.flush()
+    except IntegrityError as error:
+        if sub.idempotency_key is not None and "idempotency" in str(error.orig):
+            raise ConcurrentRetryError() from error
+        raise
+
+
+def _media(report: Report, position: int, item: Stored) -> ReportMedia:
+    """The row of a stored photo or video."""
+    photo = item if isinstance(item, StoredPhoto) else None
+    return ReportMedia(
+        report=report,
+        position=position,
+        kind=item.kind,
+        mime=item.mime,
+        sha256=item.sha256,
+        original_path=item.original_path,
+        display_path=item.display_path,
+        thumbnail_path=item.thumbnail_path,
+        width=item.width,
+        height=item.height,
+        duration_s=item.duration_s if isinstance(item, StoredVideo) else None,
+        exif_lat=photo.gps[0] if photo and photo.gps else None,
+        exif_lon=photo.gps[1] if photo and photo.gps else None,
+        taken_at=photo.taken_at if photo else None,
+    )
+
+
+def follow(db: Session, settings: Settings, code: str, contact: FollowIn, address: str) -> Report:
+    """Follow an existing report instead of filing a new one."""
+    report = db.scalar(queries.open_report(code))
+    if report is None:
+        raise NotFound(N_("No report can be followed with this code."), field="tracking_code")
+    submitter = tracking.submitter_key(settings.secret_key, address)
+    since = utcnow() - timedelta(minutes=settings.intake.rate_window_minutes)
+    if (db.scalar(queries.follows_since(submitter, since)) or 0) >= settings.intake.rate_limit:
+        raise RateLimited(TOO_MANY, minutes=settings.intake.rate_window_minutes)
+    db.add(
+        Follower(
+            report_id=report.id,
+            name=contact.name or None,
+            phone=contact.phone or None,
+            email=contact.email or None,
+            submitter_key=submitter,
+        )
+    )
+    db.flush()
+    return report

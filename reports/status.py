@@ -1,0 +1,144 @@
+"""What a reader may see of a report: the public status, the owner's view, the duplicate hint.
+
+Decision (DOMAIN.md: a report is public once the IOC verifies it). Before verification, the
+tracking code alone shows the state, category, ward, suggested agency and dates: tracking codes are
+sequential, so anyone can guess one. The description, the place and the photos are shown only
+through the private status link (its token) until the report is verified; after that, to everyone.
+Rejected and duplicate reports are never public. No view ever carries the reporter's name, phone
+or email.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ioc.i18n import get_locale, gettext
+from reports import queries
+from reports.models import PUBLIC_STATES, STATE_LABELS, Report, ReportMedia, ReportState
+from reports.schemas import (
+    CreatedLinks,
+    NearbyReport,
+    PhotoOut,
+    Ref,
+    ReportCreated,
+    ReportStatus,
+    TimelineEntry,
+)
+from reports.tracking import visibility
+from routing.service import Assignment
+
+
+def media_url(base: str, relative: str) -> str:
+    """The URL of a public derivative: ``public/display/…`` is served at ``/media/display/…``."""
+    return f"{base}/media/{relative.removeprefix('public/')}"
+
+
+def status_page(base: str, code: str, token: str | None = None) -> str:
+    """The status page of a report, with its private token when given."""
+    return f"{base}/r/{code}" + (f"?t={token}" if token else "")
+
+
+def label(state: ReportState) -> str:
+    """A state's label in the reader's language."""
+    return gettext(STATE_LABELS[state])
+
+
+def _ref(code: str | None, name: str | None) -> Ref | None:
+    return Ref(code=code, name=name) if code and name else None
+
+
+def _photos(base: str, media: list[ReportMedia]) -> list[PhotoOut]:
+    return [
+        PhotoOut(
+            kind=item.kind,
+            display_url=media_url(base, item.display_path),
+            thumbnail_url=media_url(base, item.thumbnail_path),
+            width=item.width,
+            height=item.height,
+            duration_s=item.duration_s,
+        )
+        for item in media
+    ]
+
+
+def report_status(db: Session, report: Report, token: str | None, base: str) -> ReportStatus:
+    """The status of a report as this reader may see it; a wrong token is refused."""
+    seen = visibility(report, token)
+    row: Any = db.execute(queries.refs(report)).one()
+    category_name = row.name_en if get_locale() == "en" else row.name_vi
+    status = ReportStatus(
+        tracking_code=report.tracking_code,
+        status=report.state.value,
+        status_label=label(report.state),
+        category=Ref(code=row.category_code, name=category_name),
+        ward=_ref(row.ward_code, row.ward_name),
+        agency=_ref(row.agency_code, row.agency_name),
+        created_at=report.created_at,
+        verify_by=report.verify_by,
+        resolve_by=report.resolve_by,
+        visibility=seen,
+        timeline=[
+            TimelineEntry(
+                at=event.at, status=event.to_state.value, status_label=label(event.to_state)
+            )
+            for event in db.scalars(queries.timeline(report.id))
+        ],
+    )
+    if seen != "limited":
+        lat, lon = db.execute(queries.location(report.id)).one()
+        status.description = report.description
+        status.location = {"lat": lat, "lon": lon}
+        status.photos = _photos(base, list(report.media))
+    return status
+
+
+def nearby_item(base: str, report: Report, distance: float, thumbnail: str | None) -> NearbyReport:
+    """One open report near the place; unverified ones show no description and no photo."""
+    public = report.state in PUBLIC_STATES
+    return NearbyReport(
+        tracking_code=report.tracking_code,
+        status=report.state.value,
+        status_label=label(report.state),
+        distance_m=round(distance),
+        created_at=report.created_at,
+        description=report.description[:200] if public else None,
+        thumbnail_url=media_url(base, thumbnail) if public and thumbnail else None,
+        status_page=status_page(base, report.tracking_code),
+    )
+
+
+def _routed_refs(db: Session, report: Report, routed: Assignment | None) -> tuple[Ref | None, ...]:
+    """The suggested agency and the ward: from the assignment just made, else from the rows."""
+    if routed is not None:
+        agency, ward = routed.agency, routed.jurisdiction
+        return (
+            Ref(code=agency.code, name=agency.name) if agency else None,
+            Ref(code=ward.code, name=ward.name) if ward else None,
+        )
+    row: Any = db.execute(queries.refs(report)).one()
+    return _ref(row.agency_code, row.agency_name), _ref(row.ward_code, row.ward_name)
+
+
+def created_response(
+    db: Session, report: Report, token: str, base: str, routed: Assignment | None = None
+) -> ReportCreated:
+    """The 201 body of a submission (and of its retries)."""
+    agency, ward = _routed_refs(db, report, routed)
+    code = report.tracking_code
+    api = f"{base}/api/v1/reports/{code}"
+    return ReportCreated(
+        id=report.id,
+        tracking_code=code,
+        status=report.state.value,
+        agency=agency,
+        ward=ward,
+        outside_coverage=report.outside_coverage,
+        links=CreatedLinks(
+            status_page=status_page(base, code),
+            api=api,
+            private_status_page=status_page(base, code, token),
+            private_api=f"{api}?token={token}",
+        ),
+    )

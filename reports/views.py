@@ -1,0 +1,82 @@
+"""Citizen pages: the reporting page, the confirmation, and the status page of a report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ioc import i18n, maps, templating
+from ioc.i18n import N_
+from ioc.settings import Settings
+from ioc.web import OptionalUser, SessionDep, SettingsDep
+from reports import queries, status
+from reports.api import base_url, load_report
+from reports.models import OPEN_STATES
+from routing.sla import VN_TZ
+
+router = APIRouter()
+MAX_VIDEO_SECONDS_HINT = N_(
+    "Up to %(photos)s photos and one video (at most %(seconds)s s, %(mb)s MB)."
+)
+
+
+def _place_map(settings: Settings) -> tuple[maps.RenderedMap, str, str]:
+    """The map of the place step: a draggable pin; the page script moves it and reads it."""
+    fmap = maps.make_map(settings.map, zoom_start=max(settings.map.zoom, 13))
+    pin = folium.Marker(
+        (settings.map.center_lat, settings.map.center_lon),
+        draggable=True,
+        tooltip=i18n.gettext(N_("Drag the pin to the place")),
+    )
+    pin.add_to(fmap)
+    return maps.render(fmap), fmap.get_name(), pin.get_name()
+
+
+@router.get("/report")
+def report_page(
+    request: Request, db: SessionDep, settings: SettingsDep, _: OptionalUser
+) -> Response:
+    """The reporting page: photo or video → place → what and who."""
+    locale = i18n.get_locale()
+    categories = [
+        {"code": c.code, "name": c.name(locale), "icon": c.icon, "geographic": c.geographic}
+        for c in db.scalars(queries.categories())
+    ]
+    rendered, map_name, pin_name = _place_map(settings)
+    limits = settings.intake
+    context: dict[str, Any] = {
+        "categories": categories,
+        "map": rendered,
+        "map_name": map_name,
+        "pin_name": pin_name,
+        "limits": limits,
+        "media_hint": i18n.gettext(
+            MAX_VIDEO_SECONDS_HINT,
+            photos=limits.max_photos,
+            seconds=limits.video_seconds,
+            mb=limits.video_mb,
+        ),
+    }
+    return templating.render(request, "report_new.html", context)
+
+
+@router.get("/report/sent/{tracking_code}")
+def sent_page(request: Request, db: SessionDep, _: OptionalUser, tracking_code: str) -> Response:
+    """The confirmation: the code, and the private link (its token stays in the URL fragment)."""
+    report = load_report(db, tracking_code)
+    shown = status.report_status(db, report, None, base_url(request))
+    return templating.render(request, "report_sent.html", {"report": shown})
+
+
+@router.get("/r/{tracking_code}")
+def status_page(
+    request: Request, db: SessionDep, _: OptionalUser, tracking_code: str, t: str | None = None
+) -> Response:
+    """The status page of a report: public facts, or everything through the private link."""
+    report = load_report(db, tracking_code)
+    shown = status.report_status(db, report, t, base_url(request))
+    context = {"report": shown, "open": report.state in OPEN_STATES, "tz": VN_TZ}
+    return templating.render(request, "report_status.html", context)
