@@ -42,6 +42,7 @@ $(STAMP)/system:
 	command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing="$$missing postgis"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium fonts-dejavu-core"; \
+	test -d /usr/share/fonts/truetype/noto || missing="$$missing fonts-noto-color-emoji"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
