@@ -43,37 +43,40 @@ MAP_TOLERANCE_DEG = 0.0002  # about 20 m: invisible at city zoom, a tenth of the
 MAP_DECIMALS = 5  # about 1 m
 
 
-def wards_feature_collection(
-    tolerance: float = MAP_TOLERANCE_DEG, province_code: str | None = None
-) -> Select[str]:
-    """The wards as one GeoJSON FeatureCollection text, simplified for display."""
-    geometry = func.ST_AsGeoJSON(
-        func.ST_SimplifyPreserveTopology(Jurisdiction.geom, tolerance), MAP_DECIMALS
-    )
+def _feature_collection(
+    geom: Any, key: Any, properties: dict[str, Any], tolerance: float
+) -> ColumnElement[str]:
+    """One GeoJSON FeatureCollection text aggregated in SQL, geometry simplified for display."""
+    geometry = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(geom, tolerance), MAP_DECIMALS)
+    pairs = [item for name, column in properties.items() for item in (name, column)]
     feature = func.json_build_object(
         "type",
         "Feature",
         "id",
-        Jurisdiction.code,
+        key,
         "geometry",
         cast(geometry, JSON),
         "properties",
-        func.json_build_object(
-            "code",
-            Jurisdiction.code,
-            "name",
-            Jurisdiction.full_name,
-            "name_en",
-            Jurisdiction.name_en,
-            "type",
-            Jurisdiction.type,
-            "province_code",
-            Jurisdiction.province_code,
-        ),
+        func.json_build_object(*pairs),
     )
     features = func.coalesce(func.json_agg(feature), cast(literal("[]"), JSON))
     collection = func.json_build_object("type", "FeatureCollection", "features", features)
-    query = select(cast(collection, Text)).where(
+    return cast(collection, Text)
+
+
+def wards_feature_collection(
+    tolerance: float = MAP_TOLERANCE_DEG, province_code: str | None = None
+) -> Select[str]:
+    """The wards as one GeoJSON FeatureCollection text, simplified for display."""
+    properties = {
+        "code": Jurisdiction.code,
+        "name": Jurisdiction.full_name,
+        "name_en": Jurisdiction.name_en,
+        "type": Jurisdiction.type,
+        "province_code": Jurisdiction.province_code,
+    }
+    collection = _feature_collection(Jurisdiction.geom, Jurisdiction.code, properties, tolerance)
+    query = select(collection).where(
         Jurisdiction.level == JurisdictionLevel.ward, Jurisdiction.geom.is_not(None)
     )
     if province_code:
@@ -279,21 +282,11 @@ def agency_chain(agency_id: int) -> Select[Agency]:
 
 def service_areas_feature_collection(tolerance: float = MAP_TOLERANCE_DEG) -> Select[str]:
     """Sector bodies' service areas as one GeoJSON FeatureCollection text, for display."""
-    geometry = func.ST_AsGeoJSON(
-        func.ST_SimplifyPreserveTopology(Agency.service_area, tolerance), MAP_DECIMALS
-    )
-    feature = func.json_build_object(
-        "type",
-        "Feature",
-        "id",
-        Agency.code,
-        "geometry",
-        cast(geometry, JSON),
-        "properties",
-        func.json_build_object(
-            "code", Agency.code, "name", Agency.name, "kind", Agency.kind, "active", Agency.active
-        ),
-    )
-    features = func.coalesce(func.json_agg(feature), cast(literal("[]"), JSON))
-    collection = func.json_build_object("type", "FeatureCollection", "features", features)
-    return select(cast(collection, Text)).where(Agency.service_area.is_not(None))
+    properties = {
+        "code": Agency.code,
+        "name": Agency.name,
+        "kind": Agency.kind,
+        "active": Agency.active,
+    }
+    collection = _feature_collection(Agency.service_area, Agency.code, properties, tolerance)
+    return select(collection).where(Agency.service_area.is_not(None))
