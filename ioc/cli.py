@@ -17,6 +17,7 @@ from ioc.auth.models import Role, User
 from ioc.errors import DomainError
 from ioc.pgcluster import ClusterError, LocalCluster
 from ioc.settings import Settings, get_settings
+from reports import seed as reports_seed
 from routing import seed as routing_seed
 from routing.commands import routing_group
 from routing.models import Agency
@@ -121,11 +122,15 @@ def seed_all(session: db.Session, settings: Settings) -> str:
 
 @main.command()
 def seed() -> None:
-    """Load the shipped ward boundaries and agencies (and demo accounts in demo mode)."""
+    """Load the shipped wards, agencies and rules (demo accounts and reports in demo mode)."""
     settings = _settings()
     engine = db.make_engine(db.database_url(settings))
     with db.session_scope(db.make_sessionmaker(engine)) as session:
         click.echo(seed_all(session, settings))
+    if settings.demo:
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            added = reports_seed.load_demo_reports(session, settings)
+        click.echo(f"demo reports added: {added}")
     engine.dispose()
 
 
