@@ -31,6 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+# Run as a script, this file's directory comes first on sys.path and bench/routing.py would shadow
+# the routing package: drop it (the project root is on sys.path through the editable install).
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
 import httpx
 from sqlalchemy import create_engine, select
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+
+# Run as a script, this file's directory comes first on sys.path and bench/routing.py would shadow
+# the routing package: drop it (the project root is on sys.path through the editable install).
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
 
 from PIL import Image
 
