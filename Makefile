@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := var/stamps
 export IOC_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: help demo test setup system-packages venv assets translations db db-test lint typecheck check serve stop clean
+.PHONY: help demo test setup system-packages browser venv assets translations messages db lint typecheck check stop clean
 
 help:
 	@echo "make demo   set up everything, seed demo data, serve at http://127.0.0.1:8000"
@@ -30,30 +30,21 @@ demo: setup db
 	$(BIN)/ioc serve --host 127.0.0.1 --port 8000
 
 test: export IOC_DEMO := 1
-test: setup db
+test: setup browser db
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 setup: system-packages venv assets translations
 
 # System packages: installed with apt when root, otherwise the exact command is printed.
 system-packages: $(STAMP)/system
-$(STAMP)/system:
-	@missing=""; \
-	command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || missing="$$missing postgis"; \
-	test -x /usr/bin/chromium || missing="$$missing chromium fonts-dejavu-core"; \
-	test -d /usr/share/fonts/truetype/noto || missing="$$missing fonts-noto-color-emoji"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing system packages:$$missing"; \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	  else \
-	    echo "Missing system packages:$$missing. Run:"; \
-	    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing"; \
-	    exit 1; \
-	  fi; \
-	fi
+$(STAMP)/system: scripts/system-packages.sh
+	scripts/system-packages.sh server
+	@mkdir -p $(STAMP) && touch $@
+
+# Chromium and fonts, for the browser tests only.
+browser: $(STAMP)/browser
+$(STAMP)/browser: scripts/system-packages.sh
+	scripts/system-packages.sh browser
 	@mkdir -p $(STAMP) && touch $@
 
 venv: $(STAMP)/venv
