@@ -118,3 +118,11 @@ def test_vendored_assets_are_served(client: TestClient) -> None:
     assert js.status_code == 200 and "Leaflet" in js.text[:500]
     assert client.get("/static/vendor/leaflet/leaflet.css").status_code == 200
     assert client.get("/static/css/app.css").status_code == 200
+
+
+def test_text_is_compressed_for_weak_links(client: TestClient) -> None:
+    page = client.get("/map/jurisdictions", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert int(page.headers["content-length"]) < len(page.content) / 3
+    script = client.get("/static/vendor/leaflet/leaflet.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["content-encoding"] == "gzip"
