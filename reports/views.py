@@ -52,6 +52,10 @@ def report_page(
         "map": rendered,
         "map_name": map_name,
         "pin_name": pin_name,
+        # No tile server (nothing may come from another host): ward outlines give the pin a frame.
+        "outlines_url": None
+        if settings.map.tile_url
+        else "/map/jurisdictions?f=geojson&detail=low",
         "limits": limits,
         "media_hint": i18n.gettext(
             MAX_VIDEO_SECONDS_HINT,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 import folium
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +19,7 @@ from routing.models import Category
 
 router = APIRouter()
 GEOJSON = "application/geo+json"
+LOW_DETAIL_DEG = 0.001  # about 100 m: a third of the bytes of the full map
 EMPTY = '{"type": "FeatureCollection", "features": []}'
 
 
@@ -34,14 +35,18 @@ def jurisdictions_map(
     _: OptionalUser,
     f: str | None = None,
     province: str | None = None,
+    detail: Literal["full", "low"] = "full",
 ) -> Response:
     """The wards of a province on a map; a click shows the ward. ``?f=geojson`` gives the data.
 
     Without ``province`` the page shows the province at the configured map centre, the GeoJSON
-    every ward.
+    every ward. ``detail=low`` simplifies to about 100 m: outlines for a small phone map.
     """
     if _wants_geojson(request, f):
-        collection = db.scalar(queries.wards_feature_collection(province_code=province))
+        tolerance = LOW_DETAIL_DEG if detail == "low" else queries.MAP_TOLERANCE_DEG
+        collection = db.scalar(
+            queries.wards_feature_collection(tolerance=tolerance, province_code=province)
+        )
         return Response(collection or '{"features": []}', media_type=GEOJSON)
     if province is None:
         province = db.scalar(queries.province_at(settings.map.center_lat, settings.map.center_lon))

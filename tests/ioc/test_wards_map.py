@@ -35,3 +35,11 @@ def test_map_page_embeds_the_wards_with_self_hosted_leaflet(client: TestClient) 
 def test_geojson_of_one_province(client: TestClient) -> None:
     features = client.get("/map/jurisdictions?f=geojson&province=46").json()["features"]
     assert len(features) == 40
+
+
+def test_low_detail_outlines_are_smaller(client: TestClient) -> None:
+    full = client.get("/map/jurisdictions?f=geojson&province=46")
+    low = client.get("/map/jurisdictions?f=geojson&province=46&detail=low")
+    assert len(low.json()["features"]) == len(full.json()["features"]) == 40
+    assert len(low.content) < len(full.content) / 2
+    assert client.get("/map/jurisdictions?f=geojson&detail=coarse").status_code == 422

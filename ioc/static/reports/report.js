@@ -19,6 +19,19 @@
 
   function fmt(text, value) { return String(text).replace("{n}", value); }
 
+  // Without a tile server the map is blank: draw ward outlines and names, fetched after the page.
+  function drawOutlines(url) {
+    fetch(url).then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        L.geoJSON(data, {
+          style: { color: "#475569", weight: 1, fillColor: "#f8fafc", fillOpacity: 0.6 },
+          // A click on a ward bubbles up to the map, which moves the pin.
+          onEachFeature: function (feature, layer) { layer.bindTooltip(feature.properties.name, { sticky: true }); }
+        }).addTo(map).bringToBack();
+      }).catch(function () { /* outlines are only a help: the pin works without them */ });
+  }
+
   /* ---- EXIF GPS, read before any downscaling (a canvas drops EXIF) ---- */
   function exifGps(buffer) {
     var view = new DataView(buffer);
@@ -155,6 +168,7 @@
 
   pin.on("dragend", function () { var at = pin.getLatLng(); setPlace(at.lat, at.lng, "map"); });
   map.on("click", function (event) { setPlace(event.latlng.lat, event.latlng.lng, "map"); });
+  if (cfg.outlines) { drawOutlines(cfg.outlines); }
   $("locate").addEventListener("click", function () {
     if (!navigator.geolocation) { $("place-hint").textContent = T.locateFailed; return; }
     $("place-hint").textContent = T.locating;
