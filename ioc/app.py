@@ -57,7 +57,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         title="IOC — Phản ánh hiện trường",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by ioc.views from the app's own Swagger UI copy
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )

@@ -28,6 +28,8 @@ VENDORED: tuple[tuple[str, str], ...] = (
         "leaflet.markercluster/dist/MarkerCluster.Default.css",
         "markercluster/MarkerCluster.Default.css",
     ),
+    ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
+    ("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from sqlalchemy import text
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -33,6 +34,18 @@ def switch_language(request: Request, code: str, next: str = "/") -> Response:
             secure=request.url.scheme == "https",
         )
     return response
+
+
+@router.get("/api/docs", include_in_schema=False)
+def api_docs() -> Response:
+    """Swagger UI for the API, from the app's own copy (FastAPI's default loads it from a CDN)."""
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="IOC API",
+        swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
 
 
 @router.get("/healthz")

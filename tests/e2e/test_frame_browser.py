@@ -34,3 +34,9 @@ def test_staff_sign_in_through_the_form(page: Page, live_server: str) -> None:
     expect(page.locator("h1")).to_have_text("City field reports and operations centre")
     page.click("button:has-text('Sign out')")
     expect(page.locator("a:has-text('Staff sign-in')").first).to_be_visible()
+
+
+def test_api_docs_load_from_the_app_itself(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Phản ánh hiện trường")
+    expect(page.get_by_text("/api/v1/reports", exact=True).first).to_be_visible()

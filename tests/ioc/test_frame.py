@@ -100,7 +100,7 @@ def test_security_headers(client: TestClient) -> None:
     assert "default-src 'self'" in headers["content-security-policy"]
 
 
-PAGES = ["/", "/login", "/map/jurisdictions", "/no/such/page"]
+PAGES = ["/", "/login", "/map/jurisdictions", "/no/such/page", "/api/docs"]
 
 
 @pytest.mark.parametrize("path", PAGES)
