@@ -9,7 +9,7 @@ import getpass
 import sys
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ioc import assets, db, migrate
 from ioc.auth import service as auth_service
@@ -113,8 +113,9 @@ def seed_all(session: db.Session, settings: Settings) -> str:
                 )
                 created.append(username)
         agency_staff = routing_seed.seed_agency_staff(session, DEMO_PASSWORD)
+    agencies = session.scalar(select(func.count()).select_from(Agency))  # sector bodies too
     return (
-        f"{counts.provinces} provinces, {counts.wards} wards, {counts.agencies} agencies, "
+        f"{counts.provinces} provinces, {counts.wards} wards, {agencies} agencies, "
         f"{rules} routing rules added; demo users created: {', '.join(created) or 'none'}; "
         f"agency staff accounts created: {len(agency_staff)}"
     )
