@@ -7,7 +7,7 @@ import random
 
 import httpx
 from PIL import Image
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import FilePayload, Page, Route, expect
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -68,3 +68,42 @@ def test_a_resident_files_a_report_from_a_photo_with_exif_gps(
     assert not image.getexif() and "exif" not in image.info
     for marker in (b"Exif", samples.SERIAL.encode(), b"PhoneMaker"):
         assert marker not in published.content
+
+
+def test_a_lost_answer_is_retried_into_one_report_not_two(
+    page: Page, live_server: str, engine: Engine
+) -> None:
+    # The server files the first attempt, but its answer never reaches the phone (a dropped 3G
+    # link); the page must send again by itself, with the same Idempotency-Key.
+    description = f"Đèn đường hỏng, thử lại {random.randrange(10**9)}"
+    keys: list[str] = []
+
+    def drop_first_answer(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(keys) == 1:
+            route.fetch()  # the server receives and files it
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/reports", drop_first_answer)
+    lat = 10.3736 + random.uniform(-0.0004, 0.0004)
+    lon = 107.0950 + random.uniform(-0.0004, 0.0004)
+    photo = samples.jpeg((1200, 900), exif=samples.exif_block(gps=(lat, lon)))
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server}/report")
+    page.set_input_files(
+        "#photos", files=[FilePayload(name="IMG_0002.jpg", mimeType="image/jpeg", buffer=photo)]
+    )
+    expect(page.locator("#ward")).to_contain_text("Phường Tam Thắng")
+    page.locator("label.cat", has=page.locator("input[value='chieu-sang']")).click()
+    page.fill("#description", description)
+    page.click("#send")
+    expect(page.locator("#progress-text")).to_contain_text("Mất kết nối")
+    page.wait_for_url(f"{live_server}/report/sent/**", timeout=30_000)
+
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    with Session(engine) as db:
+        filed = db.scalars(select(Report).where(Report.description == description)).all()
+    assert len(filed) == 1
+    expect(page.locator("#tracking-code")).to_have_text(filed[0].tracking_code)
