@@ -19,15 +19,6 @@ VENDORED: tuple[tuple[str, str], ...] = (
     ("leaflet/dist/leaflet.js", "leaflet/leaflet.js"),
     ("leaflet/dist/leaflet.css", "leaflet/leaflet.css"),
     ("leaflet/dist/images", "leaflet/images"),
-    (
-        "leaflet.markercluster/dist/leaflet.markercluster.js",
-        "markercluster/leaflet.markercluster.js",
-    ),
-    ("leaflet.markercluster/dist/MarkerCluster.css", "markercluster/MarkerCluster.css"),
-    (
-        "leaflet.markercluster/dist/MarkerCluster.Default.css",
-        "markercluster/MarkerCluster.Default.css",
-    ),
     ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
     ("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"),
 )

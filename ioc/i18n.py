@@ -42,12 +42,6 @@ def gettext(message: str, **params: object) -> str:
     return text % params if params else text
 
 
-def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
-    """Plural-aware translation into the current locale."""
-    text = translations(get_locale()).ngettext(singular, plural, n)
-    return text % {"num": n, **params}
-
-
 def negotiate(accept_language: str | None) -> str | None:
     """The best supported locale named in an Accept-Language header, if any."""
     if not accept_language:

@@ -8,9 +8,18 @@ import sys
 import structlog
 
 
-def _stderr_logger(*_: object) -> structlog.PrintLogger:
-    """A logger on the current standard error (looked up per call, so redirection works)."""
-    return structlog.PrintLogger(sys.stderr)
+class StderrLogger:
+    """Writes each rendered line to the standard error of the moment (tests redirect it)."""
+
+    def msg(self, message: str) -> None:
+        """Write one line."""
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = error = critical = exception = msg
+
+
+def _stderr_logger(*_: object) -> StderrLogger:
+    return StderrLogger()
 
 
 def configure(json: bool = True, level: int = logging.INFO) -> None:
@@ -30,7 +39,7 @@ def configure(json: bool = True, level: int = logging.INFO) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=_stderr_logger,
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
     logging.getLogger("uvicorn.access").disabled = True  # our request log replaces it

@@ -11,11 +11,6 @@ from ioc.settings import MapSettings
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
-CLUSTER_JS = [("markerclusterjs", "/static/vendor/markercluster/leaflet.markercluster.js")]
-CLUSTER_CSS = [
-    ("markerclustercss", "/static/vendor/markercluster/MarkerCluster.css"),
-    ("markerclusterdefaultcss", "/static/vendor/markercluster/MarkerCluster.Default.css"),
-]
 
 
 @dataclass(frozen=True)
@@ -41,13 +36,6 @@ def make_map(config: MapSettings, **options: Any) -> folium.Map:
     fmap.default_js = LEAFLET_JS
     fmap.default_css = LEAFLET_CSS
     return fmap
-
-
-def self_host_cluster(element: Any) -> Any:
-    """Point a MarkerCluster plugin at the app's own copies."""
-    element.default_js = CLUSTER_JS
-    element.default_css = CLUSTER_CSS
-    return element
 
 
 def render(fmap: folium.Map) -> RenderedMap:

@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from ioc.errors import InvalidInput, NotFound
 from ioc.i18n import N_
 from ioc.settings import Settings
-from ioc.web import SessionDep, SettingsDep
+from ioc.web import SessionDep, SettingsDep, client_address
 from reports import queries, service, status
 from reports.intake_form import IntakeForm, read_form
 from reports.media import MediaStore
@@ -68,11 +68,6 @@ SUBMIT_DOC: dict[str, Any] = {
 def base_url(request: Request) -> str:
     """The site's address as the client sees it, without a trailing slash."""
     return str(request.base_url).rstrip("/")
-
-
-def client_address(request: Request) -> str:
-    """The sender's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
-    return request.client.host if request.client else "-"
 
 
 def _limiter(request: Request, settings: Settings) -> anyio.CapacityLimiter:

@@ -112,10 +112,6 @@ class WorkCalendar:
         local = _to_local(dt)
         return any(start <= local < end for start, end in self._windows_on(local.date()))
 
-    def next_working_moment(self, dt: datetime) -> datetime:
-        """Return ``dt`` if it is working time, else the start of the next window."""
-        return self.add_working_time(dt, _ZERO)
-
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
         """Return the first instant at which ``duration`` of working time has elapsed."""
         if duration < _ZERO:

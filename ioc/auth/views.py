@@ -14,14 +14,17 @@ from ioc.auth.models import Role, User
 from ioc.auth.schemas import TokenRequest, TokenResponse
 from ioc.errors import RateLimited, Unauthorized
 from ioc.i18n import N_
-from ioc.web import SESSION_COOKIE, CsrfProtected, SessionDep, SettingsDep, require_role
+from ioc.web import (
+    SESSION_COOKIE,
+    CsrfProtected,
+    SessionDep,
+    SettingsDep,
+    client_address,
+    require_role,
+)
 
 router = APIRouter()
 BAD_CREDENTIALS = N_("Wrong username or password.")
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "-"
 
 
 def safe_next(target: str | None) -> str:
@@ -49,7 +52,7 @@ def login(
     """Check the credentials; on success start a session and go where the user was going."""
     context = {"next": safe_next(next), "username": username}
     try:
-        user = service.authenticate(db, settings, username, password, _client_address(request))
+        user = service.authenticate(db, settings, username, password, client_address(request))
     except RateLimited as exc:
         return templating.render(
             request, "login.html", {**context, "error": i18n.gettext(exc.detail)}, status=429
@@ -89,9 +92,7 @@ def token(
     body: TokenRequest, request: Request, db: SessionDep, settings: SettingsDep
 ) -> TokenResponse:
     """A bearer token for API clients; 401 on bad credentials, 429 after too many failures."""
-    user = service.authenticate(
-        db, settings, body.username, body.password, _client_address(request)
-    )
+    user = service.authenticate(db, settings, body.username, body.password, client_address(request))
     db.commit()
     if user is None:
         raise Unauthorized(BAD_CREDENTIALS)
