@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,29 +22,60 @@ PORT = 5432
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes; keep a margin
 
 
+# A 201 means the report is on disk: PostgreSQL's durable defaults, whatever a config file says.
+DURABLE_OPTIONS = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+NON_DURABLE = re.compile(r"^\s*(fsync|synchronous_commit|full_page_writes)\s*=", re.IGNORECASE)
+
+
 class ClusterError(RuntimeError):
     """The local cluster could not be set up, started or stopped."""
 
 
-def _pg_bindir() -> Path:
-    """The newest installed PostgreSQL server whose version has PostGIS, else the one on PATH."""
-    versions = sorted(
-        (p for p in Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-        reverse=True,
+def server_versions(root: Path = Path("/")) -> list[str]:
+    """Major versions of the PostgreSQL servers installed under Debian's layout, newest first."""
+    found = [p.parent.parent.name for p in (root / "usr/lib/postgresql").glob("*/bin/pg_ctl")]
+    return sorted((v for v in found if v.isdigit()), key=int, reverse=True)
+
+
+def has_postgis(version: str, root: Path = Path("/")) -> bool:
+    """Whether the PostGIS extension is installed for this server version."""
+    return (root / f"usr/share/postgresql/{version}/extension/postgis.control").exists() and (
+        root / f"usr/lib/postgresql/{version}/lib/postgis-3.so"
+    ).exists()
+
+
+def choose_version(root: Path = Path("/"), cluster_version: str | None = None) -> str | None:
+    """The server the cluster runs on: its own version, else the newest with PostGIS, else newest."""
+    if cluster_version:
+        return cluster_version
+    versions = server_versions(root)
+    with_postgis = [v for v in versions if has_postgis(v, root)]
+    return (with_postgis or versions or [None])[0]
+
+
+def install_command(version: str) -> str:
+    """The exact command that installs a server version with its PostGIS extension."""
+    return (
+        "apt-get update && apt-get install -y --no-install-recommends "
+        f"postgresql-{version} postgresql-{version}-postgis-3"
     )
-    for pg_ctl in versions:
-        version = pg_ctl.parent.parent.name
-        if Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists():
-            return pg_ctl.parent
-    if versions:
-        return versions[0].parent
-    found = shutil.which("pg_ctl")
-    if not found:
-        raise ClusterError(
-            "PostgreSQL is not installed: run `make setup` (or apt-get install postgis)"
-        )
-    return Path(found).resolve().parent
+
+
+def orphaned_servers(data_dir: Path) -> list[int]:
+    """Postmasters working in ``data_dir`` after it was deleted (their cwd is marked deleted)."""
+    gone = f"{data_dir.resolve()} (deleted)"
+    pids: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "cwd") != gone:
+                continue
+            stat = (entry / "stat").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        pids[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return sorted(pid for pid, parent in pids.items() if parent not in pids)
 
 
 def _is_root() -> bool:
@@ -119,12 +151,38 @@ class LocalCluster:
     def initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
 
+    def version(self) -> str | None:
+        """The server major version this cluster runs on (its own, once initialised)."""
+        own = None
+        if self.initialised():
+            own = (self.data_dir / "PG_VERSION").read_text(encoding="utf-8").strip()
+        return choose_version(cluster_version=own)
+
+    def bindir(self) -> Path:
+        """The programs of the server version this cluster needs."""
+        version = self.version()
+        if version is None:
+            found = shutil.which("pg_ctl")
+            if found:
+                return Path(found).resolve().parent
+            raise ClusterError(
+                "PostgreSQL is not installed: run `make setup`, or as root: "
+                + install_command("<version>")
+            )
+        bindir = Path(f"/usr/lib/postgresql/{version}/bin")
+        if not (bindir / "pg_ctl").exists():
+            raise ClusterError(
+                f"The cluster in {self.data_dir} needs PostgreSQL {version}: "
+                + install_command(version)
+            )
+        return bindir
+
     def init(self) -> None:
         """Create the cluster once; a second call does nothing."""
         self._prepare_dirs()
         if self.initialised():
             return
-        bindir = _pg_bindir()
+        bindir = self.bindir()
         done = self._run(
             [
                 str(bindir / "initdb"),
@@ -149,7 +207,6 @@ class LocalCluster:
                 f"unix_socket_directories = '{self.socket_dir}'\n"
                 "unix_socket_permissions = 0700\n"
                 f"port = {PORT}\n"
-                "synchronous_commit = off\n"
                 "shared_buffers = 256MB\n"
                 "max_connections = 100\n"
             )
@@ -157,7 +214,7 @@ class LocalCluster:
     def running(self) -> bool:
         if not self.initialised():
             return False
-        status = self._run([str(_pg_bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)])
+        status = self._run([str(self.bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)])
         return status.returncode == 0
 
     def start(self) -> None:
@@ -166,10 +223,14 @@ class LocalCluster:
         if self.running():
             return
         self._prepare_dirs()
+        self._refuse_orphans()
+        self._make_durable()
         done = self._run(
             [
-                str(_pg_bindir() / "pg_ctl"),
+                str(self.bindir() / "pg_ctl"),
                 "start",
+                "-o",
+                DURABLE_OPTIONS,
                 "-w",
                 "-t",
                 "60",
@@ -183,12 +244,36 @@ class LocalCluster:
             tail = self.log_file.read_text(encoding="utf-8", errors="replace")[-2000:]
             raise ClusterError(f"PostgreSQL did not start:\n{done.stderr}\n{tail}")
 
+    def _make_durable(self) -> None:
+        """Drop settings that trade durability for speed (clusters made before they were banned).
+
+        The server also starts with ``DURABLE_OPTIONS``, which win over any configuration file.
+        """
+        conf = self.data_dir / "postgresql.conf"
+        lines = conf.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not NON_DURABLE.match(line)]
+        if kept != lines:
+            conf.write_text("".join(kept), encoding="utf-8")
+
+    def _refuse_orphans(self) -> None:
+        """Refuse to start beside a server whose data directory at this path was deleted.
+
+        Such a server (left running when a checkout was deleted and made again) would remove the
+        new server's socket when it stops.
+        """
+        if pids := orphaned_servers(self.data_dir):
+            pid = pids[0]
+            raise ClusterError(
+                f"A PostgreSQL server (process {pid}) left running from a deleted checkout "
+                f"still uses {self.data_dir}. Stop it first: kill -INT {pid}"
+            )
+
     def stop(self) -> None:
         """Stop the server if it runs."""
         if not self.running():
             return
         done = self._run(
-            [str(_pg_bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)]
+            [str(self.bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)]
         )
         if done.returncode != 0:
             raise ClusterError(f"PostgreSQL did not stop:\n{done.stderr}")
