@@ -45,7 +45,7 @@ def has_postgis(version: str, root: Path = Path("/")) -> bool:
 
 
 def choose_version(root: Path = Path("/"), cluster_version: str | None = None) -> str | None:
-    """The server the cluster runs on: its own version, else the newest with PostGIS, else newest."""
+    """The server for the cluster: its own version, else the newest with PostGIS, else newest."""
     if cluster_version:
         return cluster_version
     versions = server_versions(root)
