@@ -8,12 +8,14 @@ BIN := $(VENV)/bin
 STAMP := var/stamps
 export IOC_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: help demo test setup system-packages browser venv assets translations messages db lint typecheck check stop clean
+.PHONY: help demo test setup system-packages browser doctor doctor-demo doctor-test venv assets \
+	translations messages db lint typecheck check stop clean
 
 help:
 	@echo "make demo   set up everything, seed demo data, serve at http://127.0.0.1:8000"
 	@echo "make test   set up everything and run the whole test suite"
 	@echo "make check  ruff, mypy --strict and the layer check"
+	@echo "make doctor check the system prerequisites and print the fix for each missing one"
 	@echo "make stop   stop the embedded database"
 
 demo: export IOC_DEMO := 1
@@ -30,29 +32,34 @@ demo: setup db
 	$(BIN)/ioc serve --host 127.0.0.1 --port 8000
 
 test: export IOC_DEMO := 1
-test: setup browser db
+test: system-packages browser doctor-test venv assets translations db
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-setup: system-packages venv assets translations
+setup: system-packages doctor-demo venv assets translations
 
-# System packages: installed with apt when root, otherwise the exact command is printed.
-system-packages: $(STAMP)/system
-$(STAMP)/system: scripts/system-packages.sh
-	scripts/system-packages.sh server
-	@mkdir -p $(STAMP) && touch $@
+# System packages: installed with apt when root, otherwise the exact command is printed. The
+# script only looks at files unless something is missing, so it runs every time.
+system-packages:
+	@scripts/system-packages.sh server
 
 # Chromium and fonts, for the browser tests only.
-browser: $(STAMP)/browser
-$(STAMP)/browser: scripts/system-packages.sh
-	scripts/system-packages.sh browser
-	@mkdir -p $(STAMP) && touch $@
+browser:
+	@scripts/system-packages.sh browser
+
+# Every prerequisite checked the way the system uses it, with the fix for each missing one. It runs
+# with the system's python3 (standard library only), before the virtual environment exists.
+doctor:
+	@$(PYTHON) -m ioc.doctor --for test
+doctor-demo:
+	@$(PYTHON) -m ioc.doctor --for demo
+doctor-test:
+	@$(PYTHON) -m ioc.doctor --for test
 
 venv: $(STAMP)/venv
 $(STAMP)/venv: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
-	  --config-settings editable_mode=compat -e .
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@mkdir -p $(STAMP) && touch $@
 
 # Browser assets: npm verifies each package against package-lock.json's integrity hashes.

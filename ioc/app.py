@@ -46,12 +46,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """A configured application; nothing is built at import time."""
     settings.check_secret()
     logs.configure(json=settings.log_json)
+    owns_engine = engine is None
     engine = engine or db.make_engine(db.database_url(settings))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        engine.dispose()
+        if owns_engine:  # an engine passed in belongs to the caller, who may still use it
+            engine.dispose()
 
     app = FastAPI(
         title="IOC — Phản ánh hiện trường",

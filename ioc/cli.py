@@ -12,6 +12,7 @@ import click
 from sqlalchemy import func, select
 
 from ioc import assets, db, migrate
+from ioc import doctor as doctor_checks
 from ioc.auth import service as auth_service
 from ioc.auth.models import Role, User
 from ioc.errors import DomainError
@@ -133,6 +134,15 @@ def seed() -> None:
             added = reports_seed.load_demo_reports(session, settings)
         click.echo(f"demo reports added: {added}")
     engine.dispose()
+
+
+@main.command()
+@click.option("--for", "target", type=click.Choice(sorted(doctor_checks.TARGETS)), default="demo")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=None)
+def doctor(target: str, lang: str | None) -> None:
+    """Check the system prerequisites and print the fix for each missing one."""
+    argv = ["--for", target, *(["--lang", lang] if lang else [])]
+    raise SystemExit(doctor_checks.main(argv))
 
 
 @main.group("user")

@@ -220,11 +220,11 @@ class LocalCluster:
 
     def start(self) -> None:
         """Initialise if needed and start the server; a running server is left alone."""
+        self._refuse_orphans()
         self.init()
         if self.running():
             return
         self._prepare_dirs()
-        self._refuse_orphans()
         self._make_durable()
         done = self._run(
             [

@@ -7,9 +7,8 @@
 # Groups: server (PostgreSQL, the PostGIS extension of that server's major version, npm), browser
 # (Chromium and its fonts, for the test suite).
 #
-# The PostGIS extension must match the server the embedded cluster runs on: the major version of an
-# existing cluster (its PG_VERSION), else the newest server installed, else the version Debian's
-# `postgresql` package would install. The Debian package `postgis` holds only command-line tools;
+# The PostGIS extension must match the server the embedded cluster runs on (chosen_major below),
+# else the version Debian's `postgresql` package would install. The Debian package `postgis` holds only command-line tools;
 # the server extension is `postgresql-<major>-postgis-3`.
 #
 # --dry-run prints `packages: NAME...` (nothing when all is there) and installs nothing.
@@ -29,16 +28,15 @@ have_cmd() {
   fi
 }
 
-# The newest server major version installed (empty if none).
-installed_major() {
-  local d best=""
+# The server major versions installed, newest first.
+installed_majors() {
+  local d
   for d in "$root"/usr/lib/postgresql/*/bin/pg_ctl; do
     [ -x "$d" ] || continue
     d=${d%/bin/pg_ctl}; d=${d##*/}
     case "$d" in *[!0-9]*|"") continue ;; esac
-    if [ -z "$best" ] || [ "$d" -gt "$best" ]; then best=$d; fi
-  done
-  echo "$best"
+    echo "$d"
+  done | sort -rn
 }
 
 # The server version Debian would install: postgresql depends on postgresql-<major>.
@@ -58,10 +56,21 @@ has_postgis() {
     && test -f "$root/usr/lib/postgresql/$1/lib/postgis-3.so"
 }
 
+# The server the embedded cluster will run on, as ioc/pgcluster.py chooses it: an existing cluster's
+# own version; else the newest installed server with PostGIS, else the newest installed server.
+chosen_major() {
+  local major v
+  major=$(cluster_major)
+  [ -n "$major" ] && { echo "$major"; return; }
+  for v in $(installed_majors); do
+    has_postgis "$v" && { echo "$v"; return; }
+  done
+  installed_majors | head -n 1
+}
+
 server_packages() {
   local major
-  major=$(cluster_major)
-  [ -n "$major" ] || major=$(installed_major)
+  major=$(chosen_major)
   [ -n "$major" ] || major=$(candidate_major)
   if [ -z "$major" ]; then
     # No package lists to ask: Debian's metapackages follow its default server version.
