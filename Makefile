@@ -19,17 +19,8 @@ help:
 	@echo "make stop   stop the embedded database"
 
 demo: export IOC_DEMO := 1
-demo: setup db
-	$(BIN)/ioc db migrate
-	$(BIN)/ioc seed
-	@echo
-	@echo "  Trang chủ / Home:                http://127.0.0.1:8000/"
-	@echo "  Bản đồ phường / Wards map:       http://127.0.0.1:8000/map/jurisdictions"
-	@echo "  Đăng nhập / Staff sign-in:       http://127.0.0.1:8000/login"
-	@echo "  API docs:                        http://127.0.0.1:8000/api/docs"
-	@echo "  Demo sign-ins (password demo12345): admin, supervisor, operator"
-	@echo
-	$(BIN)/ioc serve --host 127.0.0.1 --port 8000
+demo: setup
+	$(BIN)/ioc demo --host 127.0.0.1 --port 8000
 
 test: export IOC_DEMO := 1
 test: system-packages browser doctor-test venv assets translations db

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
 
-from ioc import assets, db, migrate
+from ioc import assets, db, migrate, seeding
 from ioc import doctor as doctor_checks
 from ioc.auth import service as auth_service
 from ioc.auth.models import Role, User
@@ -122,18 +123,40 @@ def seed_all(session: db.Session, settings: Settings) -> str:
     )
 
 
+def seed_fingerprint(settings: Settings) -> str:
+    """What ``ioc seed`` loads: the shipped data, the code that loads it, and demo mode."""
+    sources = [
+        *routing_seed.DATA_DIR.iterdir(),
+        *(Path(module.__file__) for module in (routing_seed, reports_seed) if module.__file__),
+        Path(__file__),
+    ]
+    return seeding.fingerprint(sources, f"demo={settings.demo}")
+
+
 @main.command()
-def seed() -> None:
+@click.option("--force", is_flag=True, help="Seed even if nothing changed since the last seed.")
+def seed(force: bool) -> None:
     """Load the shipped wards, agencies and rules (demo accounts and reports in demo mode)."""
     settings = _settings()
     engine = db.make_engine(db.database_url(settings))
-    with db.session_scope(db.make_sessionmaker(engine)) as session:
-        click.echo(seed_all(session, settings))
-    if settings.demo:
-        with db.session_scope(db.make_sessionmaker(engine)) as session:
-            added = reports_seed.load_demo_reports(session, settings)
-        click.echo(f"demo reports added: {added}")
-    engine.dispose()
+    sessions = db.make_sessionmaker(engine)
+    try:
+        print_ = seed_fingerprint(settings)
+        with db.session_scope(sessions) as session:
+            if not force and seeding.is_current(session, "seed", print_):
+                click.echo(
+                    "Seed data unchanged since the last seed: skipped (--force seeds anyway)."
+                )
+                return
+            click.echo(seed_all(session, settings))
+        if settings.demo:
+            with db.session_scope(sessions) as session:
+                added = reports_seed.load_demo_reports(session, settings)
+            click.echo(f"demo reports added: {added}")
+        with db.session_scope(sessions) as session:
+            seeding.record(session, "seed", print_)
+    finally:
+        engine.dispose()
 
 
 @main.command()
@@ -219,6 +242,28 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         access_log=False,
         proxy_headers=True,
     )
+
+
+DEMO_ADDRESSES = """
+  Trang chủ / Home:                {base}/
+  Bản đồ phường / Wards map:       {base}/map/jurisdictions
+  Đăng nhập / Staff sign-in:       {base}/login
+  API docs:                        {base}/api/docs
+  Demo sign-ins (password {password}): admin, supervisor, operator
+"""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """Start the database, migrate, seed and serve: `make demo` in one quick process."""
+    ctx.invoke(db_start)
+    ctx.invoke(db_migrate)
+    ctx.invoke(seed, force=False)
+    click.echo(DEMO_ADDRESSES.format(base=f"http://{host}:{port}", password=DEMO_PASSWORD))
+    ctx.invoke(serve, host=host, port=port, workers=1, reload=False)
 
 
 main.add_command(routing_group)

@@ -8,7 +8,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-import ioc.auth.models  # noqa: F401 - registers the tables
+import ioc.auth.models
+import ioc.seeding  # noqa: F401
 import reports.models  # noqa: F401
 import routing.models  # noqa: F401 - registers the tables on the metadata
 from ioc.db import Base, database_url

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -10,9 +11,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ioc import seeding
 from ioc.auth.models import Role, User
 from ioc.auth.passwords import verify_password
 from ioc.cli import main
+from ioc.seeding import SeedState
 from ioc.settings import Settings, get_settings
 
 
@@ -79,3 +82,33 @@ def test_serve_refuses_a_default_secret_outside_demo(monkeypatch: pytest.MonkeyP
     finally:
         get_settings.cache_clear()
     assert result.exit_code != 0 and "IOC_SECRET_KEY is the default" in result.output
+
+
+def test_a_second_seed_with_unchanged_data_is_skipped(
+    cli_env: CliRunner, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "IOC_DEMO", "0"
+    )  # demo reports would be committed to the shared test database
+    get_settings.cache_clear()
+    try:
+        first = cli_env.invoke(main, ["seed"])
+        assert first.exit_code == 0, first.output
+        assert "0 routing rules added" in first.output  # the suite's database is seeded already
+        second = cli_env.invoke(main, ["seed"])
+        assert second.exit_code == 0 and "unchanged since the last seed: skipped" in second.output
+        forced = cli_env.invoke(main, ["seed", "--force"])
+        assert forced.exit_code == 0 and "70 wards" in forced.output
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(SeedState))
+            session.commit()
+
+
+def test_the_seed_fingerprint_follows_the_files_and_the_mode(tmp_path: Path) -> None:
+    data = tmp_path / "wards.geojson"
+    data.write_text("{}")
+    before = seeding.fingerprint([data], "demo=True")
+    assert seeding.fingerprint([data], "demo=False") != before
+    data.write_text('{"type": "FeatureCollection"}')
+    assert seeding.fingerprint([data], "demo=True") != before
