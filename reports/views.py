@@ -23,7 +23,7 @@ MAX_VIDEO_SECONDS_HINT = N_(
 )
 
 
-def _place_map(settings: Settings) -> tuple[maps.RenderedMap, str, str]:
+def _place_map(settings: Settings, nonce: str) -> tuple[maps.RenderedMap, str, str]:
     """The map of the place step: a draggable pin; the page script moves it and reads it."""
     fmap = maps.make_map(settings.map, zoom_start=max(settings.map.zoom, 13))
     pin = folium.Marker(
@@ -32,7 +32,7 @@ def _place_map(settings: Settings) -> tuple[maps.RenderedMap, str, str]:
         tooltip=i18n.gettext(N_("Drag the pin to the place")),
     )
     pin.add_to(fmap)
-    return maps.render(fmap), fmap.get_name(), pin.get_name()
+    return maps.render(fmap, nonce), fmap.get_name(), pin.get_name()
 
 
 @router.get("/report")
@@ -45,7 +45,7 @@ def report_page(
         {"code": c.code, "name": c.name(locale), "icon": c.icon, "geographic": c.geographic}
         for c in db.scalars(queries.categories())
     ]
-    rendered, map_name, pin_name = _place_map(settings)
+    rendered, map_name, pin_name = _place_map(settings, templating.csp_nonce(request))
     limits = settings.intake
     context: dict[str, Any] = {
         "categories": categories,

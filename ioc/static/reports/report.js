@@ -18,6 +18,7 @@
   var sending = false;
 
   function fmt(text, value) { return String(text).replace("{n}", value); }
+  function textNode(text) { var span = document.createElement("span"); span.textContent = String(text); return span; }
 
   // Without a tile server the map is blank: draw ward outlines and names, fetched after the page.
   function drawOutlines(url) {
@@ -27,7 +28,8 @@
         L.geoJSON(data, {
           style: { color: "#475569", weight: 1, fillColor: "#f8fafc", fillOpacity: 0.6 },
           // A click on a ward bubbles up to the map, which moves the pin.
-          onEachFeature: function (feature, layer) { layer.bindTooltip(feature.properties.name, { sticky: true }); }
+          // Leaflet sets a string tooltip as HTML: a ward's name goes in as text.
+          onEachFeature: function (feature, layer) { layer.bindTooltip(textNode(feature.properties.name), { sticky: true }); }
         }).addTo(map).bringToBack();
       }).catch(function () { /* outlines are only a help: the pin works without them */ });
   }
