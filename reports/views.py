@@ -68,19 +68,22 @@ def report_page(
 
 
 @router.get("/report/sent/{tracking_code}")
-def sent_page(request: Request, db: SessionDep, _: OptionalUser, tracking_code: str) -> Response:
-    """The confirmation: the code, and the private link (its token stays in the URL fragment)."""
-    report = load_report(db, tracking_code)
-    shown = status.report_status(db, report, None, base_url(request))
+def sent_page(request: Request, db: SessionDep, user: OptionalUser, tracking_code: str) -> Response:
+    """The confirmation: the code, and the private link (its token stays in the URL fragment).
+
+    The page itself knows only the code: its script reads the rest through the private link.
+    """
+    report = load_report(request, db, tracking_code, None, user)
+    shown = status.report_status(db, report, None, base_url(request), user)
     return templating.render(request, "report_sent.html", {"report": shown})
 
 
 @router.get("/r/{tracking_code}")
 def status_page(
-    request: Request, db: SessionDep, _: OptionalUser, tracking_code: str, t: str | None = None
+    request: Request, db: SessionDep, user: OptionalUser, tracking_code: str, t: str | None = None
 ) -> Response:
     """The status page of a report: public facts, or everything through the private link."""
-    report = load_report(db, tracking_code)
-    shown = status.report_status(db, report, t, base_url(request))
+    report = load_report(request, db, tracking_code, t, user)
+    shown = status.report_status(db, report, t, base_url(request), user)
     context = {"report": shown, "open": report.state in OPEN_STATES, "tz": VN_TZ}
     return templating.render(request, "report_status.html", context)

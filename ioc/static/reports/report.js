@@ -203,6 +203,8 @@
     }).catch(function () { $("nearby").hidden = true; });
   }
 
+  // An unverified report comes without code, place or content (DOMAIN.md, Privacy): its
+  // category, a rounded distance, its age and a follow_url that carries an opaque handle.
   function nearbyItem(item) {
     var li = document.createElement("li");
     if (item.thumbnail_url) {
@@ -212,26 +214,29 @@
       li.appendChild(img);
     }
     var text = document.createElement("div");
-    var what = item.description || item.status_label;
-    text.textContent = item.tracking_code + " · " + fmt(T.metres, item.distance_m) + " · " + what;
+    var parts = item.tracking_code ? [item.tracking_code] : [];
+    parts.push(fmt(T.metres, item.distance_m));
+    parts.push(item.verified ? (item.description || item.status_label) : item.category.name + " · " + T.waiting);
+    parts.push(fmt(T.hoursAgo, item.age_hours));
+    text.textContent = parts.join(" · ");
     li.appendChild(text);
     var button = document.createElement("button");
     button.type = "button";
     button.className = "chip follow";
     button.textContent = T.follow;
-    button.addEventListener("click", function () { follow(item.tracking_code, button); });
+    button.addEventListener("click", function () { follow(item, button); });
     li.appendChild(button);
     return li;
   }
 
-  function follow(code, button) {
+  function follow(item, button) {
     var body = { name: $("name").value || null, phone: $("phone").value || null, email: $("email").value || null };
-    fetch("/api/v1/reports/" + code + "/follow", {
+    fetch(item.follow_url, {
       method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body)
     }).then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); }).then(function (answer) {
       if (!answer.ok) { showError(answer.data.detail || T.failed); return; }
       button.disabled = true;
-      button.textContent = fmt(T.followed, code);
+      button.textContent = answer.data.tracking_code ? fmt(T.followed, answer.data.tracking_code) : T.followedWaiting;
     }).catch(function () { showError(T.failed); });
   }
 
