@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ioc.auth.models import Role
 from reports import tracking
 from reports.models import LookupCounter, Report, ReportState
-from tests.conftest import TEST_SECRET, sign_in
+from tests.conftest import TEST_SECRET, MakeUser, sign_in
 from tests.reports.conftest import Post, photo
 
 DETAILS = ("Giao thông", "Phường Tam Thắng", "UBND Phường Tam Thắng", "Ổ gà sâu", "/media/")
@@ -55,8 +55,8 @@ def test_a_verified_report_is_public(post: Post, client: TestClient, dbs: Sessio
 
 
 def test_the_private_token_and_ioc_staff_see_everything(
-    post: Post, client: TestClient, dbs: Session, make_user
-) -> None:  # type: ignore[no-untyped-def]
+    post: Post, client: TestClient, dbs: Session, make_user: MakeUser
+) -> None:
     filed = _file(post, dbs)
     owner = client.get(filed["private_api"]).json()
     assert owner["visibility"] == "owner" and owner["ward"]["name"] == "Phường Tam Thắng"
@@ -85,8 +85,8 @@ def test_lookups_by_code_alone_are_limited_per_address(
 
 
 def test_staff_lookups_are_not_limited(
-    post: Post, client_with: Callable[..., TestClient], dbs: Session, make_user
-) -> None:  # type: ignore[no-untyped-def]
+    post: Post, client_with: Callable[..., TestClient], dbs: Session, make_user: MakeUser
+) -> None:
     limited = client_with(lookups_per_minute=1)
     code = _file(post, dbs)["code"]
     make_user("privacy-admin", Role.admin)
