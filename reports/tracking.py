@@ -14,7 +14,7 @@ import re
 import secrets
 from datetime import datetime
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Integer, literal
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -107,7 +107,7 @@ def report_id_of(secret: str, handle: str) -> int | None:
     """The report a handle names; None if it is forged, altered or older than a day."""
     try:
         value = _handles(secret).loads(handle, max_age=HANDLE_MAX_AGE_S)
-    except BadSignature:  # SignatureExpired is a BadSignature
+    except BadData:  # a bad or expired signature, or a payload that is not ours
         return None
     return value if isinstance(value, int) else None
 
