@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,8 +29,13 @@ from routing import views as routing_views
 FEATURE_PACKAGES = (routing, reports, dashboard)
 
 
-def content_security_policy(settings: Settings) -> str:
-    """Only this origin, plus the configured tile server for map images."""
+def content_security_policy(settings: Settings, nonce: str) -> str:
+    """Only this origin, plus the configured tile server for map images.
+
+    Scripts: our own files, and inline scripts only with this response's nonce (folium inlines
+    its code; ``ioc.maps.render`` adds the nonce). Styles stay inline-allowed: folium and Leaflet
+    set style attributes, and a style cannot run code.
+    """
     tile_host = ""
     if settings.map.tile_url:
         parts = urlsplit(settings.map.tile_url.replace("{s}", "a"))
@@ -37,7 +43,7 @@ def content_security_policy(settings: Settings) -> str:
     return (
         "default-src 'self'; "
         f"img-src 'self' data: blob:{tile_host}; "
-        "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        f"script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
 
@@ -91,7 +97,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.add_middleware(RequestContext, csp=content_security_policy(settings))
+    app.add_middleware(RequestContext, csp=partial(content_security_policy, settings))
     return app
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
 import folium
 
 from ioc.settings import MapSettings
+from ioc.templating import with_nonce
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
@@ -38,10 +40,35 @@ def make_map(config: MapSettings, **options: Any) -> folium.Map:
     return fmap
 
 
-def render(fmap: folium.Map) -> RenderedMap:
-    """Render a map into header, body and script fragments."""
+def render(fmap: folium.Map, nonce: str) -> RenderedMap:
+    """Render a map into header, body and script fragments, its scripts carrying the CSP nonce.
+
+    folium has no nonce support of its own; ``script`` is bare code that the page wraps in a
+    ``<script nonce>`` of its own.
+    """
     root: Any = fmap.get_root()
     root.render()
     return RenderedMap(
-        header=root.header.render(), html=root.html.render(), script=root.script.render()
+        header=with_nonce(root.header.render(), nonce),
+        html=with_nonce(root.html.render(), nonce),
+        script=root.script.render(),
     )
+
+
+def escaped(collection: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection whose string properties are HTML-escaped.
+
+    folium's ``GeoJsonTooltip`` and ``GeoJsonPopup`` build their table as HTML and set it with
+    ``innerHTML``: names from the database (an agency's, a ward's) must arrive as text.
+    """
+    features = [
+        {
+            **feature,
+            "properties": {
+                key: html.escape(value) if isinstance(value, str) else value
+                for key, value in (feature.get("properties") or {}).items()
+            },
+        }
+        for feature in collection.get("features") or []
+    ]
+    return {**collection, "features": features}

@@ -68,7 +68,9 @@ def handle_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     title = i18n.gettext(exc.title)
     detail = i18n.gettext(exc.detail, **exc.params)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else {}
+    if (retry_after := getattr(exc, "retry_after", None)) is not None:
+        headers["Retry-After"] = str(retry_after)  # RFC 9110: seconds until a retry may succeed
     if wants_json(request):
         extra = {"field": exc.field} if exc.field else None
         response: Response = _problem(request, exc.status, exc.code, title, detail, extra)

@@ -41,8 +41,18 @@ class IntakeSettings(BaseModel):
     rate_limit: int = 30
     rate_window_minutes: int = 10
     nearby_metres: float = 150.0
+    # Status lookups by tracking code alone, per address and minute (codes are sequential).
+    lookups_per_minute: int = 60
     # Submissions processed at once per worker process; more only fight over the CPU (and the GIL).
     concurrency: int = 2
+
+
+class RoutingSettings(BaseModel):
+    """Assignment (``IOC_ROUTING__…``)."""
+
+    # Boundary layers and coastlines differ: a point on the beach can lie in no ward. Within this
+    # distance of a ward it goes to the nearest one; farther away it is outside coverage.
+    nearest_ward_metres: float = Field(default=300.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -60,6 +70,7 @@ class Settings(BaseSettings):
     default_locale: str = "vi"
     map: MapSettings = Field(default_factory=MapSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
     token_ttl_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,17 @@ from ioc import i18n
 from ioc.auth import csrf
 
 IOC_TEMPLATES = Path(__file__).resolve().parent / "templates"
+SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
+
+
+def csp_nonce(request: Request) -> str:
+    """This response's CSP nonce (set by ``ioc.middleware.RequestContext``)."""
+    return str(getattr(request.state, "csp_nonce", ""))
+
+
+def with_nonce(html: str, nonce: str) -> str:
+    """HTML whose every ``<script>`` tag carries the nonce (for markup rendered by libraries)."""
+    return SCRIPT_TAG.sub(f'<script nonce="{nonce}"', html)
 
 
 def make_environment(extra_dirs: Iterable[Path] = ()) -> Environment:
@@ -47,6 +59,7 @@ def render(
         "user": getattr(request.state, "user", None),
         "csrf_token": csrf.form_token(request.app.state.settings.secret_key, token),
         "demo": request.app.state.settings.demo,
+        "csp_nonce": csp_nonce(request),
     }
     values.update(context or {})
     response = HTMLResponse(env.get_template(template).render(values), status_code=status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from sqlalchemy import text
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ioc import i18n, templating
 from ioc.auth.views import safe_next
@@ -37,15 +37,18 @@ def switch_language(request: Request, code: str, next: str = "/") -> Response:
 
 
 @router.get("/api/docs", include_in_schema=False)
-def api_docs() -> Response:
+def api_docs(request: Request) -> Response:
     """Swagger UI for the API, from the app's own copy (FastAPI's default loads it from a CDN)."""
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url="/api/openapi.json",
         title="IOC API",
         swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
         swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/static/favicon.svg",
     )
+    # Its inline start-up script runs only with this response's CSP nonce.
+    html = templating.with_nonce(bytes(page.body).decode(), templating.csp_nonce(request))
+    return HTMLResponse(html)
 
 
 @router.get("/healthz")

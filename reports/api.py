@@ -10,13 +10,15 @@ from fastapi import APIRouter, Body, Request
 from sqlalchemy.orm import Session
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from ioc.auth.models import User
 from ioc.errors import InvalidInput, NotFound
-from ioc.i18n import N_
+from ioc.i18n import N_, get_locale
 from ioc.settings import Settings
-from ioc.web import SessionDep, SettingsDep, client_address
-from reports import queries, service, status
+from ioc.web import OptionalUser, SessionDep, SettingsDep, client_address
+from reports import queries, service, status, tracking
 from reports.intake_form import IntakeForm, read_form
 from reports.media import MediaStore
+from reports.models import PUBLIC_STATES, Report
 from reports.schemas import (
     FollowIn,
     FollowOut,
@@ -117,20 +119,22 @@ def nearby_reports(
     request: Request, db: SessionDep, settings: SettingsDep, lat: float, lon: float, category: str
 ) -> NearbyOut:
     """Open reports of the same category near a place, for the duplicate hint."""
-    ward_at(db, lat, lon)  # checks the coordinates
+    ward_at(db, lat, lon, settings.routing.nearest_ward_metres)  # checks the coordinates
     found = db.scalar(queries.active_category(category))
     if found is None:
         raise InvalidInput(N_("Unknown category."), field="category")
     radius = settings.intake.nearby_metres
     rows = db.execute(queries.nearby(lat, lon, found.id, radius)).all()
-    base = base_url(request)
-    return NearbyOut(radius_m=radius, items=[status.nearby_item(base, *row) for row in rows])
+    base, secret = base_url(request), settings.secret_key
+    what = Ref(code=found.code, name=found.name(get_locale()))
+    items = [status.nearby_item(base, secret, what, (row[0], row[1], row[2])) for row in rows]
+    return NearbyOut(radius_m=radius, items=items)
 
 
 @router.get("/api/v1/reports/place", response_model=PlaceOut)
-def place(db: SessionDep, lat: float, lon: float) -> PlaceOut:
-    """The ward at a place, and the offices a resident may name there."""
-    ward = ward_at(db, lat, lon)
+def place(db: SessionDep, settings: SettingsDep, lat: float, lon: float) -> PlaceOut:
+    """The ward at a place (or the nearest one, on a shore), and the offices one may name there."""
+    ward = ward_at(db, lat, lon, settings.routing.nearest_ward_metres)
     offices = db.execute(queries.offices_near(ward.id)).all() if ward else []
     return PlaceOut(
         lat=lat,
@@ -141,13 +145,31 @@ def place(db: SessionDep, lat: float, lon: float) -> PlaceOut:
     )
 
 
-def load_report(db: Session, tracking_code: str) -> Any:
-    """A report by tracking code; 404 otherwise."""
+def load_report(
+    request: Request,
+    db: Session,
+    tracking_code: str,
+    token: str | None = None,
+    user: User | None = None,
+) -> Report:
+    """A report by tracking code; 404 otherwise. Lookups by the code alone are rate-limited.
+
+    Without the private token or staff credentials, a lookup counts (an unknown code too: codes
+    are sequential and could be walked), in the database so that every app server shares it.
+    """
     report = (
         db.scalar(queries.report_by_code(tracking_code))
         if is_tracking_code(tracking_code)
         else None
     )
+    if not tracking.is_privileged(report, token, user):
+        settings: Settings = request.app.state.settings
+        wait = tracking.count_lookup(
+            db, settings.secret_key, client_address(request), settings.intake.lookups_per_minute
+        )
+        db.commit()  # the lookup counts whatever its answer
+        if wait is not None:
+            raise tracking.TooManyLookups(wait)
     if report is None:
         raise NotFound(N_("No report has this tracking code."), field="tracking_code")
     return report
@@ -155,11 +177,18 @@ def load_report(db: Session, tracking_code: str) -> Any:
 
 @router.get("/api/v1/reports/{tracking_code}", response_model=ReportStatus)
 def report_status(
-    request: Request, db: SessionDep, tracking_code: str, token: str | None = None
+    request: Request,
+    db: SessionDep,
+    user: OptionalUser,
+    tracking_code: str,
+    token: str | None = None,
 ) -> ReportStatus:
-    """The status of a report; with its private token, also what is not public yet."""
-    report = load_report(db, tracking_code)
-    return status.report_status(db, report, token, base_url(request))
+    """The status of a report: before verification, with the code alone, only that it waits.
+
+    With its private token (or to IOC staff), everything but the reporter's identity.
+    """
+    report = load_report(request, db, tracking_code, token, user)
+    return status.report_status(db, report, token, base_url(request), user)
 
 
 @router.post("/api/v1/reports/{tracking_code}/follow", status_code=201, response_model=FollowOut)
@@ -167,14 +196,43 @@ def follow_report(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
+    user: OptionalUser,
     tracking_code: str,
     contact: Annotated[FollowIn | None, Body()] = None,
 ) -> FollowOut:
-    """Follow an open report instead of filing the same problem again."""
+    """Follow an open report by its tracking code instead of filing the same problem again."""
+    load_report(request, db, tracking_code, None, user)  # a lookup by code: counted and limited
     report = service.follow(
         db, settings, tracking_code, contact or FollowIn(), client_address(request)
     )
     db.commit()
+    return FollowOut(
+        tracking_code=report.tracking_code,
+        following=True,
+        status_page=status.status_page(base_url(request), report.tracking_code),
+    )
+
+
+@router.post("/api/v1/reports/nearby/{handle}/follow", status_code=201, response_model=FollowOut)
+def follow_nearby(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    handle: str,
+    contact: Annotated[FollowIn | None, Body()] = None,
+) -> FollowOut:
+    """Follow a report that the duplicate hint showed, by its handle (``follow_url``).
+
+    The answer names the report only once it is public (verified).
+    """
+    report_id = tracking.report_id_of(settings.secret_key, handle)
+    found = db.scalar(queries.open_report_by_id(report_id)) if report_id is not None else None
+    report = service.follow_open(
+        db, settings, found, contact or FollowIn(), client_address(request)
+    )
+    db.commit()
+    if report.state not in PUBLIC_STATES:
+        return FollowOut(following=True)
     return FollowOut(
         tracking_code=report.tracking_code,
         following=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ioc.db import Base, TimestampMixin, utcnow
@@ -108,7 +110,10 @@ class Report(TimestampMixin, Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     rule_position: Mapped[int | None] = mapped_column(Integer)
     priority: Mapped[Priority] = mapped_column(Enum(Priority, native_enum=False, length=16))
+    # A message id and its parameters (routing.service.reason_text translates them when shown);
+    # rows from before migration 0006 have plain Vietnamese text and no parameters.
     routing_reason: Mapped[str] = mapped_column(Text, default="")
+    routing_reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
     outside_coverage: Mapped[bool] = mapped_column(Boolean, default=False)
     verify_by: Mapped[datetime | None]
     accept_by: Mapped[datetime | None]
@@ -203,3 +208,17 @@ class TrackingCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class LookupCounter(Base):
+    """Status lookups by tracking code alone from one address in the current minute.
+
+    Kept in the database so that the limit holds across app servers; one upsert counts a lookup
+    (reports.queries.count_lookup), so concurrent lookups queue on the row instead of racing.
+    """
+
+    __tablename__ = "report_lookup_counters"
+
+    submitter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column()
+    count: Mapped[int] = mapped_column(Integer)

@@ -7,13 +7,28 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, Select, cast, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert
 
 from reports.models import (
     OPEN_STATES,
     Follower,
     IdempotencyKey,
+    LookupCounter,
     Report,
     ReportEvent,
     ReportMedia,
@@ -153,9 +168,40 @@ def offices_near(ward_id: int) -> Select[str, str]:
     )
 
 
+FOLLOWABLE_STATES = OPEN_STATES | {ReportState.published}
+
+
 def open_report(code: str) -> Select[Report]:
     """A report that residents may still follow (open, not merged or rejected)."""
-    return select(Report).where(
-        Report.tracking_code == code,
-        Report.state.in_(OPEN_STATES | {ReportState.published}),
+    return select(Report).where(Report.tracking_code == code, Report.state.in_(FOLLOWABLE_STATES))
+
+
+def open_report_by_id(report_id: int) -> Select[Report]:
+    """A report that residents may still follow, by id (from a duplicate hint's handle)."""
+    return select(Report).where(Report.id == report_id, Report.state.in_(FOLLOWABLE_STATES))
+
+
+def count_lookup(submitter: str) -> ReturningInsert[int, int]:
+    """Count one lookup of an address in the database's current minute, as one upsert.
+
+    Returns the count so far in this minute and the seconds until the next one. The database's
+    clock decides the minute, so app servers whose clocks differ share one window.
+    """
+    minute = func.date_trunc("minute", func.now())
+    counter = LookupCounter.__table__.c
+    statement = insert(LookupCounter).values(
+        submitter_key=submitter, window_start=minute, count=literal(1, Integer)
+    )
+    same_window = counter.window_start == statement.excluded.window_start
+    ends = counter.window_start + text("interval '1 minute'") - func.now()
+    seconds_left = func.greatest(1, func.ceil(func.extract("epoch", ends)))
+    return statement.on_conflict_do_update(
+        index_elements=[counter.submitter_key],
+        set_={
+            "count": case((same_window, counter.count + 1), else_=1),
+            "window_start": statement.excluded.window_start,
+        },
+    ).returning(
+        counter.count.label("lookups"),
+        cast(seconds_left, Integer).label("retry_after"),
     )

@@ -60,15 +60,17 @@ class ReportStatus(BaseModel):
     tracking_code: str
     status: str
     status_label: str
-    category: Ref
-    ward: Ref | None
-    agency: Ref | None
-    created_at: datetime
-    verify_by: datetime | None
-    resolve_by: datetime | None
-    # "public": verified, everyone sees it; "owner": shown through the private link;
-    # "limited": the code alone before verification (or after rejection): no content.
+    # "public": verified, everyone sees it; "owner": shown through the private link; "staff":
+    # the IOC; "limited": the code alone before verification, or a rejected or duplicate report:
+    # only that it exists and its state (DOMAIN.md, Privacy).
     visibility: str
+    category: Ref | None = None
+    ward: Ref | None = None
+    agency: Ref | None = None
+    created_at: datetime | None = None
+    verify_by: datetime | None = None
+    resolve_by: datetime | None = None
+    routing_reason: str | None = None  # why the agency was suggested, in the reader's language
     description: str | None = None
     location: dict[str, float] | None = None
     photos: list[PhotoOut] = Field(default_factory=list)
@@ -76,16 +78,24 @@ class ReportStatus(BaseModel):
 
 
 class NearbyReport(BaseModel):
-    """An open report of the same category near a place (the duplicate hint)."""
+    """An open report of the same category near a place (the duplicate hint).
 
-    tracking_code: str
-    status: str
-    status_label: str
+    Not verified yet: only its category, its distance rounded to 50 m, its age in hours and a
+    handle to follow it (DOMAIN.md, Privacy). Verified: also its code, state and content.
+    """
+
+    verified: bool
+    category: Ref
     distance_m: int
-    created_at: datetime
-    description: str | None
-    thumbnail_url: str | None
-    status_page: str
+    age_hours: int
+    follow_url: str  # POST here to follow it (carries an opaque, signed handle)
+    tracking_code: str | None = None
+    status: str | None = None
+    status_label: str | None = None
+    created_at: datetime | None = None
+    description: str | None = None
+    thumbnail_url: str | None = None
+    status_page: str | None = None
 
 
 class NearbyOut(BaseModel):
@@ -104,11 +114,11 @@ class FollowIn(BaseModel):
 
 
 class FollowOut(BaseModel):
-    """A confirmed follow."""
+    """A confirmed follow (through a nearby handle: no code, the report is not public yet)."""
 
-    tracking_code: str
     following: bool
-    status_page: str
+    tracking_code: str | None = None
+    status_page: str | None = None
 
 
 class PlaceOut(BaseModel):

@@ -6,8 +6,6 @@ Nothing here commits. The caller holds the transaction and a ``MediaStore``: whe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ioc.db import utcnow
 from ioc.errors import InvalidInput, NotFound, RateLimited
-from ioc.i18n import DEFAULT_LOCALE, N_, get_locale, set_locale
+from ioc.i18n import N_
 from ioc.settings import IntakeSettings, Settings
 from reports import queries, tracking
 from reports.media import (
@@ -118,7 +116,7 @@ def submit(
         raise InvalidInput(N_("Unknown category."), field="category")
     stored = store_media(store, sub, media_limits(settings.intake))
     lat, lon, source = place_of(sub, stored)
-    routed = _assign(db, category, lat, lon, sub.office, at)
+    routed = _assign(db, settings, category, (lat, lon), sub.office, at)
     token = tracking.new_status_token(settings.secret_key, sub.idempotency_key, sub.fingerprint)
     report = _report(sub, category, routed, (lat, lon, source), at)
     report.tracking_code = tracking.next_tracking_code(db, at)
@@ -146,23 +144,20 @@ def place_of(sub: Submission, stored: list[Stored]) -> tuple[float, float, Locat
     raise InvalidInput(NO_PLACE, field="lat")
 
 
-@contextmanager
-def _locale(locale: str) -> Iterator[None]:
-    """Run a block in another locale (routing reasons are stored for Vietnamese operators)."""
-    previous = get_locale()
-    set_locale(locale)
-    try:
-        yield
-    finally:
-        set_locale(previous)
-
-
 def _assign(
-    db: Session, category: Category, lat: float, lon: float, office: str | None, at: datetime
+    db: Session,
+    settings: Settings,
+    category: Category,
+    where: tuple[float, float],
+    office: str | None,
+    at: datetime,
 ) -> Assignment:
-    """The routing engine's suggestion, explained in Vietnamese."""
-    with _locale(DEFAULT_LOCALE):
-        return assign(db, category=category.code, lat=lat, lon=lon, office=office, at=at)
+    """The routing engine's suggestion; its reason is kept as a message id, translated when read."""
+    lat, lon = where
+    near = settings.routing.nearest_ward_metres
+    return assign(
+        db, category=category.code, lat=lat, lon=lon, office=office, at=at, near_metres=near
+    )
 
 
 def _report(
@@ -186,7 +181,8 @@ def _report(
         agency_id=routed.agency.id if routed.agency else None,
         rule_position=routed.rule,
         priority=routed.priority,
-        routing_reason=routed.reason,
+        routing_reason=routed.why.msgid,
+        routing_reason_params=routed.why.params,
         outside_coverage=routed.outside_coverage,
         verify_by=due.verify_by if due else None,
         accept_by=due.accept_by if due else None,
@@ -254,7 +250,13 @@ def _media(report: Report, position: int, item: Stored) -> ReportMedia:
 
 def follow(db: Session, settings: Settings, code: str, contact: FollowIn, address: str) -> Report:
     """Follow an existing report instead of filing a new one."""
-    report = db.scalar(queries.open_report(code))
+    return follow_open(db, settings, db.scalar(queries.open_report(code)), contact, address)
+
+
+def follow_open(
+    db: Session, settings: Settings, report: Report | None, contact: FollowIn, address: str
+) -> Report:
+    """Follow a report found by code or by handle; None (not found, closed) is a 404."""
     if report is None:
         raise NotFound(N_("No report can be followed with this code."), field="tracking_code")
     submitter = tracking.submitter_key(settings.secret_key, address)

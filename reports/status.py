@@ -1,19 +1,22 @@
 """What a reader may see of a report: the public status, the owner's view, the duplicate hint.
 
-Decision (DOMAIN.md: a report is public once the IOC verifies it). Before verification, the
-tracking code alone shows the state, category, ward, suggested agency and dates: tracking codes are
-sequential, so anyone can guess one. The description, the place and the photos are shown only
-through the private status link (its token) until the report is verified; after that, to everyone.
-Rejected and duplicate reports are never public. No view ever carries the reporter's name, phone
-or email.
+DOMAIN.md: nothing of a report is public before the IOC verifies it. With the tracking code alone
+(codes are sequential, anyone can guess one), a report that waits for verification shows only that
+it exists and waits; a rejected or duplicate one only that outcome. Its category, ward, agency,
+times, description, place and photos are shown through the private status link (its token) and to
+IOC staff; once verified (assigned and later), to everyone. No view ever carries the reporter's
+name, phone or email.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ioc.auth.models import User
+from ioc.db import utcnow
 from ioc.i18n import get_locale, gettext
 from reports import queries
 from reports.models import PUBLIC_STATES, STATE_LABELS, Report, ReportMedia, ReportState
@@ -26,8 +29,10 @@ from reports.schemas import (
     ReportStatus,
     TimelineEntry,
 )
-from reports.tracking import visibility
-from routing.service import Assignment
+from reports.tracking import follow_handle, visibility
+from routing.service import Assignment, reason_text
+
+DISTANCE_STEP_M = 50  # the duplicate hint's distances to unverified reports are rounded to this
 
 
 def media_url(base: str, relative: str) -> str:
@@ -63,49 +68,78 @@ def _photos(base: str, media: list[ReportMedia]) -> list[PhotoOut]:
     ]
 
 
-def report_status(db: Session, report: Report, token: str | None, base: str) -> ReportStatus:
+def report_status(
+    db: Session, report: Report, token: str | None, base: str, user: User | None = None
+) -> ReportStatus:
     """The status of a report as this reader may see it; a wrong token is refused."""
-    seen = visibility(report, token)
-    row: Any = db.execute(queries.refs(report)).one()
-    category_name = row.name_en if get_locale() == "en" else row.name_vi
+    seen = visibility(report, token, user)
     status = ReportStatus(
         tracking_code=report.tracking_code,
         status=report.state.value,
         status_label=label(report.state),
-        category=Ref(code=row.category_code, name=category_name),
-        ward=_ref(row.ward_code, row.ward_name),
-        agency=_ref(row.agency_code, row.agency_name),
-        created_at=report.created_at,
-        verify_by=report.verify_by,
-        resolve_by=report.resolve_by,
         visibility=seen,
-        timeline=[
-            TimelineEntry(
-                at=event.at, status=event.to_state.value, status_label=label(event.to_state)
-            )
-            for event in db.scalars(queries.timeline(report.id))
-        ],
     )
-    if seen != "limited":
-        lat, lon = db.execute(queries.location(report.id)).one()
-        status.description = report.description
-        status.location = {"lat": lat, "lon": lon}
-        status.photos = _photos(base, list(report.media))
-    return status
+    if seen == "limited":
+        return status
+    row: Any = db.execute(queries.refs(report)).one()
+    lat, lon = db.execute(queries.location(report.id)).one()
+    return status.model_copy(
+        update={
+            "category": Ref(code=row.category_code, name=_category_name(row)),
+            "ward": _ref(row.ward_code, row.ward_name),
+            "agency": _ref(row.agency_code, row.agency_name),
+            "created_at": report.created_at,
+            "verify_by": report.verify_by,
+            "resolve_by": report.resolve_by,
+            "routing_reason": reason_text(report.routing_reason, report.routing_reason_params),
+            "description": report.description,
+            "location": {"lat": lat, "lon": lon},
+            "photos": _photos(base, list(report.media)),
+            "timeline": _timeline(db, report),
+        }
+    )
 
 
-def nearby_item(base: str, report: Report, distance: float, thumbnail: str | None) -> NearbyReport:
-    """One open report near the place; unverified ones show no description and no photo."""
-    public = report.state in PUBLIC_STATES
-    return NearbyReport(
-        tracking_code=report.tracking_code,
-        status=report.state.value,
-        status_label=label(report.state),
-        distance_m=round(distance),
-        created_at=report.created_at,
-        description=report.description[:200] if public else None,
-        thumbnail_url=media_url(base, thumbnail) if public and thumbnail else None,
-        status_page=status_page(base, report.tracking_code),
+def _category_name(row: Any) -> str:
+    return str(row.name_en if get_locale() == "en" else row.name_vi)
+
+
+def _timeline(db: Session, report: Report) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(at=event.at, status=event.to_state.value, status_label=label(event.to_state))
+        for event in db.scalars(queries.timeline(report.id))
+    ]
+
+
+def nearby_item(
+    base: str,
+    secret: str,
+    category: Ref,
+    found: tuple[Report, float, str | None],
+) -> NearbyReport:
+    """One open report near the place; an unverified one as DOMAIN.md's duplicate hint allows."""
+    report, distance, thumbnail = found
+    age = utcnow() - report.created_at
+    item = NearbyReport(
+        verified=report.state in PUBLIC_STATES,
+        category=category,
+        distance_m=DISTANCE_STEP_M * round(distance / DISTANCE_STEP_M),
+        age_hours=age // timedelta(hours=1),
+        follow_url=f"{base}/api/v1/reports/nearby/{follow_handle(secret, report.id)}/follow",
+    )
+    if not item.verified:
+        return item
+    return item.model_copy(
+        update={
+            "tracking_code": report.tracking_code,
+            "status": report.state.value,
+            "status_label": label(report.state),
+            "distance_m": round(distance),
+            "created_at": report.created_at,
+            "description": report.description[:200],
+            "thumbnail_url": media_url(base, thumbnail) if thumbnail else None,
+            "status_page": status_page(base, report.tracking_code),
+        }
     )
 
 

@@ -1,4 +1,9 @@
-"""Tracking codes (PA-2026-000123), private status tokens, and what each reader may see."""
+"""Tracking codes (PA-2026-000123), private status tokens, and what each reader may see.
+
+Codes are sequential, so anyone can guess one: a lookup by the code alone shows, before the IOC
+verifies the report, only that it exists and waits (DOMAIN.md, Privacy), and such lookups are
+rate-limited per address. The private token and IOC staff see the report as it is.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,34 @@ import re
 import secrets
 from datetime import datetime
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Integer, literal
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from ioc.errors import Forbidden
+from ioc.auth.models import Role, User
+from ioc.errors import Forbidden, RateLimited
 from ioc.i18n import N_
+from reports import queries
 from reports.models import PUBLIC_STATES, Report, TrackingCounter
 from routing.sla import VN_TZ
 
 CODE_PATTERN = re.compile(r"^PA-(\d{4})-(\d{6,})$")
 BAD_TOKEN = N_("This private link is not valid. Check that it was copied in full.")
+TOO_MANY_LOOKUPS = N_(
+    "Too many reports were looked up from this connection. Please wait %(seconds)s seconds."
+)
+# Staff who verify reports see them whole; agency staff see what the public sees until the IOC
+# forwards a report (there is no agency view yet).
+IOC_ROLES = frozenset({Role.admin, Role.ioc_supervisor, Role.ioc_operator})
+
+
+class TooManyLookups(RateLimited):
+    """Too many lookups by tracking code alone; ``retry_after`` seconds until the next window."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(TOO_MANY_LOOKUPS, seconds=retry_after)
+        self.retry_after = retry_after
 
 
 def next_tracking_code(db: Session, at: datetime) -> str:
@@ -69,10 +91,51 @@ def submitter_key(secret: str, address: str) -> str:
     return hmac.new(secret.encode(), f"address\0{address}".encode(), hashlib.sha256).hexdigest()
 
 
-def visibility(report: Report, token: str | None) -> str:
-    """Owner (right token), public (verified) or limited; a wrong token is refused."""
+HANDLE_MAX_AGE_S = 24 * 3600  # a duplicate hint is followed while the reporting page is open
+
+
+def _handles(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="nearby-follow")
+
+
+def follow_handle(secret: str, report_id: int) -> str:
+    """An opaque, signed handle to follow a report the duplicate hint showed without its code."""
+    return _handles(secret).dumps(report_id)
+
+
+def report_id_of(secret: str, handle: str) -> int | None:
+    """The report a handle names; None if it is forged, altered or older than a day."""
+    try:
+        value = _handles(secret).loads(handle, max_age=HANDLE_MAX_AGE_S)
+    except BadData:  # a bad or expired signature, or a payload that is not ours
+        return None
+    return value if isinstance(value, int) else None
+
+
+def token_matches(report: Report, token: str) -> bool:
+    """Whether a token is the report's private status token."""
+    return hmac.compare_digest(token_hash(token), report.status_token_hash)
+
+
+def is_privileged(report: Report | None, token: str | None, user: User | None) -> bool:
+    """Whether a lookup carries the report's private token or staff credentials (not limited)."""
+    if user is not None:
+        return True
+    return report is not None and token is not None and token_matches(report, token)
+
+
+def count_lookup(db: Session, secret: str, address: str, per_minute: int) -> int | None:
+    """Count a lookup by code alone: the seconds to wait past ``per_minute``, else None."""
+    row = db.execute(queries.count_lookup(submitter_key(secret, address))).one()
+    return int(row.retry_after) if row.lookups > per_minute else None
+
+
+def visibility(report: Report, token: str | None, user: User | None = None) -> str:
+    """Owner (right token), staff (IOC), public (verified) or limited; a wrong token is refused."""
     if token:
-        if not hmac.compare_digest(token_hash(token), report.status_token_hash):
+        if not token_matches(report, token):
             raise Forbidden(BAD_TOKEN, field="token")
         return "owner"
+    if user is not None and user.role in IOC_ROLES:
+        return "staff"
     return "public" if report.state in PUBLIC_STATES else "limited"

@@ -23,7 +23,7 @@ MAX_VIDEO_SECONDS_HINT = N_(
 )
 
 
-def _place_map(settings: Settings) -> tuple[maps.RenderedMap, str, str]:
+def _place_map(settings: Settings, nonce: str) -> tuple[maps.RenderedMap, str, str]:
     """The map of the place step: a draggable pin; the page script moves it and reads it."""
     fmap = maps.make_map(settings.map, zoom_start=max(settings.map.zoom, 13))
     pin = folium.Marker(
@@ -32,7 +32,7 @@ def _place_map(settings: Settings) -> tuple[maps.RenderedMap, str, str]:
         tooltip=i18n.gettext(N_("Drag the pin to the place")),
     )
     pin.add_to(fmap)
-    return maps.render(fmap), fmap.get_name(), pin.get_name()
+    return maps.render(fmap, nonce), fmap.get_name(), pin.get_name()
 
 
 @router.get("/report")
@@ -45,7 +45,7 @@ def report_page(
         {"code": c.code, "name": c.name(locale), "icon": c.icon, "geographic": c.geographic}
         for c in db.scalars(queries.categories())
     ]
-    rendered, map_name, pin_name = _place_map(settings)
+    rendered, map_name, pin_name = _place_map(settings, templating.csp_nonce(request))
     limits = settings.intake
     context: dict[str, Any] = {
         "categories": categories,
@@ -68,19 +68,22 @@ def report_page(
 
 
 @router.get("/report/sent/{tracking_code}")
-def sent_page(request: Request, db: SessionDep, _: OptionalUser, tracking_code: str) -> Response:
-    """The confirmation: the code, and the private link (its token stays in the URL fragment)."""
-    report = load_report(db, tracking_code)
-    shown = status.report_status(db, report, None, base_url(request))
+def sent_page(request: Request, db: SessionDep, user: OptionalUser, tracking_code: str) -> Response:
+    """The confirmation: the code, and the private link (its token stays in the URL fragment).
+
+    The page itself knows only the code: its script reads the rest through the private link.
+    """
+    report = load_report(request, db, tracking_code, None, user)
+    shown = status.report_status(db, report, None, base_url(request), user)
     return templating.render(request, "report_sent.html", {"report": shown})
 
 
 @router.get("/r/{tracking_code}")
 def status_page(
-    request: Request, db: SessionDep, _: OptionalUser, tracking_code: str, t: str | None = None
+    request: Request, db: SessionDep, user: OptionalUser, tracking_code: str, t: str | None = None
 ) -> Response:
     """The status page of a report: public facts, or everything through the private link."""
-    report = load_report(db, tracking_code)
-    shown = status.report_status(db, report, t, base_url(request))
+    report = load_report(request, db, tracking_code, t, user)
+    shown = status.report_status(db, report, t, base_url(request), user)
     context = {"report": shown, "open": report.state in OPEN_STATES, "tz": VN_TZ}
     return templating.render(request, "report_status.html", context)

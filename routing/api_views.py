@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ioc import i18n
 from ioc.errors import NotFound
 from ioc.i18n import N_
-from ioc.web import SessionDep
+from ioc.web import SessionDep, SettingsDep
 from routing import service
 from routing.models import Agency, AgencyKind, Category
 from routing.schemas import GROUPS, AgencyOut, CategoryOut, DueOut, ExplainOut, Items, Ref
@@ -56,13 +56,17 @@ def agencies(db: SessionDep, kind: AgencyKind | None = None) -> Items[AgencyOut]
 @router.get("/routing/explain")
 def explain(
     db: SessionDep,
+    settings: SettingsDep,
     category: str,
     lat: Coordinate = None,
     lon: Coordinate = None,
     office: str | None = None,
 ) -> ExplainOut:
     """Where a report of ``category`` at ``lat``/``lon`` (or about ``office``) goes, and why."""
-    result = service.assign(db, category=category, lat=lat, lon=lon, office=office)
+    near = settings.routing.nearest_ward_metres
+    result = service.assign(
+        db, category=category, lat=lat, lon=lon, office=office, near_metres=near
+    )
     due = result.due
     return ExplainOut(
         agency=Ref(code=result.agency.code, name=result.agency.name) if result.agency else None,
@@ -82,9 +86,9 @@ def explain(
 
 
 @router.get("/wards/at")
-def ward_at(db: SessionDep, lat: float, lon: float) -> Ref:
-    """The ward at a point (official code and full name); 404 outside coverage."""
-    ward = service.ward_at(db, lat, lon)
+def ward_at(db: SessionDep, settings: SettingsDep, lat: float, lon: float) -> Ref:
+    """The ward at a point, or the nearest within the configured distance; 404 outside coverage."""
+    ward = service.ward_at(db, lat, lon, settings.routing.nearest_ward_metres)
     if ward is None:
         raise NotFound(N_("This place is outside the area the system serves."))
     return Ref(code=ward.code, name=ward.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geoalchemy2 import Geography
 from sqlalchemy import (
     CTE,
     JSON,
@@ -20,12 +21,13 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     true,
 )
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import LateralFromClause
+from sqlalchemy.sql.selectable import CompoundSelect, LateralFromClause
 
 from routing.models import (
     CURRENT_VINTAGE,
@@ -41,6 +43,7 @@ from routing.models import (
 
 MAP_TOLERANCE_DEG = 0.0002  # about 20 m: invisible at city zoom, a tenth of the bytes
 MAP_DECIMALS = 5  # about 1 m
+METRES_PER_DEGREE = 111_320.0
 
 
 def _feature_collection(
@@ -123,6 +126,7 @@ _LAT = bindparam("lat", type_=Float)
 _LON = bindparam("lon", type_=Float)
 _CATEGORY = bindparam("category", type_=String)
 _SINCE = bindparam("since", type_=Date)
+_NEAR = bindparam("near", type_=Float)  # metres: how far outside every ward a point still counts
 
 
 def point() -> ColumnElement[Any]:
@@ -130,18 +134,44 @@ def point() -> ColumnElement[Any]:
     return func.ST_SetSRID(func.ST_MakePoint(_LON, _LAT), 4326)
 
 
-def ward_at() -> Select[int, str, str, int | None]:
-    """The ward containing a point; on a shared edge or in an overlap, the smallest code wins."""
+def _current_wards() -> tuple[ColumnElement[bool], ...]:
     return (
-        select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.full_name, Jurisdiction.parent_id)
+        Jurisdiction.level == JurisdictionLevel.ward,
+        Jurisdiction.vintage == CURRENT_VINTAGE,
+    )
+
+
+def ward_at() -> CompoundSelect[int, str, str, int | None, float | None]:
+    """The ward containing a point, else the nearest within ``near`` metres (with its distance).
+
+    On a shared edge or in an overlap, the smallest code wins. The nearest-ward branch runs only
+    when no ward contains the point (a one-time filter): the index box finds candidates, the
+    geography distance decides.
+    """
+    ward = Jurisdiction
+    inside = (
+        select(ward.id, ward.code, ward.full_name, ward.parent_id)
+        .where(*_current_wards(), func.ST_Intersects(ward.geom, point()))
+        .order_by(ward.code)
+        .limit(1)
+        .cte("inside")
+    )
+    here = cast(point(), Geography)
+    distance = func.ST_Distance(cast(ward.geom, Geography), here)
+    margin = _NEAR / (METRES_PER_DEGREE * func.greatest(func.cos(func.radians(_LAT)), 0.01))
+    nearest = (
+        select(ward.id, ward.code, ward.full_name, ward.parent_id, distance.label("distance"))
         .where(
-            Jurisdiction.level == JurisdictionLevel.ward,
-            Jurisdiction.vintage == CURRENT_VINTAGE,
-            func.ST_Intersects(Jurisdiction.geom, point()),
+            *_current_wards(),
+            ~exists(select(inside.c.id)),
+            ward.geom.op("&&")(func.ST_Expand(point(), margin)),
+            func.ST_DWithin(cast(ward.geom, Geography), here, _NEAR),
         )
-        .order_by(Jurisdiction.code)
+        .order_by(distance, ward.code)
         .limit(1)
     )
+    found = select(*inside.c, cast(null(), Float).label("distance"))
+    return found.union_all(nearest)
 
 
 def _named(rule: type[RoutingRule]) -> LateralFromClause:
@@ -248,6 +278,7 @@ def assignment() -> Select[Any]:
             ward.c.id.label("ward_id"),
             ward.c.code.label("ward_code"),
             ward.c.full_name.label("ward_name"),
+            ward.c.distance.label("ward_distance"),
             first.c.position,
             agency.id.label("agency_id"),
             agency.code.label("agency_code"),

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import CompoundSelect, Row, Select, select
 from sqlalchemy.orm import Session
 
 from ioc.db import utcnow
@@ -33,15 +33,48 @@ from routing.sla import (
 )
 
 __all__ = [
+    "NEAREST_WARD_METRES",
     "AgencyRef",
     "Assignment",
     "DueTimes",
     "JurisdictionRef",
     "Priority",
+    "Reason",
     "assign",
     "calendar",
+    "reason_text",
     "ward_at",
 ]
+
+NEAREST_WARD_METRES = 300.0  # the default of settings.routing.nearest_ward_metres
+Param = str | int | float | dict[str, str]  # a dict: a name in each language ({"vi": …, "en": …})
+
+
+def reason_text(msgid: str, params: dict[str, Param] | None) -> str:
+    """A stored routing reason in the reader's language; without parameters, stored text as is.
+
+    Reasons stored before message ids were kept (migration 0006) are plain Vietnamese text.
+    """
+    if params is None:
+        return msgid
+    locale = get_locale()
+    values = {
+        name: (value.get(locale) or value.get("vi", "")) if isinstance(value, dict) else value
+        for name, value in params.items()
+    }
+    return gettext(msgid, **values)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a report goes where it goes: a message id and its parameters, translated when read."""
+
+    msgid: str
+    params: dict[str, Param]
+
+    def text(self) -> str:
+        """The reason in the reader's language."""
+        return reason_text(self.msgid, self.params)
 
 
 @dataclass(frozen=True)
@@ -71,10 +104,16 @@ class Assignment:
     rule: int | None
     priority: Priority
     due: DueTimes | None
-    reason: str
+    why: Reason
     outside_coverage: bool
     category_name: str = ""
     redirected_from: AgencyRef | None = None  # an inactive agency whose parent took over
+    ward_distance_m: int | None = None  # set when the point is in no ward but near this one
+
+    @property
+    def reason(self) -> str:
+        """The reason in the reader's language."""
+        return self.why.text()
 
 
 R_ROUTED = N_("The place is in %(ward)s; category %(category)s → %(agency)s (rule %(rule)s)")
@@ -90,6 +129,31 @@ R_NO_RULE = N_(
     "The place is in %(ward)s; no rule sends category %(category)s to an agency here "
     "→ the IOC queue"
 )
+R_NEAR_ROUTED = N_(
+    "The place is in no ward, %(distance)s m from %(ward)s, the nearest; "
+    "category %(category)s → %(agency)s (rule %(rule)s)"
+)
+R_NEAR_PARENT = N_(
+    "The place is in no ward, %(distance)s m from %(ward)s, the nearest; "
+    "category %(category)s → %(agency)s (rule %(rule)s; %(inactive)s is inactive, so its parent "
+    "agency)"
+)
+R_NEAR_NO_PARENT = N_(
+    "The place is in no ward, %(distance)s m from %(ward)s, the nearest; "
+    "category %(category)s → rule %(rule)s names %(inactive)s, which is inactive and has no "
+    "active parent agency → the IOC queue"
+)
+R_NEAR_NO_RULE = N_(
+    "The place is in no ward, %(distance)s m from %(ward)s, the nearest; "
+    "no rule sends category %(category)s to an agency here → the IOC queue"
+)
+# A point inside a ward, and one in no ward but near enough to the nearest (issue 8, item 11).
+WARD_REASONS = {
+    R_ROUTED: R_NEAR_ROUTED,
+    R_PARENT: R_NEAR_PARENT,
+    R_NO_PARENT: R_NEAR_NO_PARENT,
+    R_NO_RULE: R_NEAR_NO_RULE,
+}
 R_OUTSIDE = N_(
     "The place is outside every ward the system serves; category %(category)s → the IOC queue"
 )
@@ -112,7 +176,7 @@ def _default_policy() -> SlaPolicy:
 
 
 @lru_cache
-def _statements() -> tuple[Select[Any], Select[int, str, str, int | None]]:
+def _statements() -> tuple[Select[Any], CompoundSelect[int, str, str, int | None, float | None]]:
     """The assignment and ward statements, built once (they only take bound parameters)."""
     return queries.assignment(), queries.ward_at()
 
@@ -162,18 +226,23 @@ def active_agency(db: Session, agency_id: int) -> Agency | None:
     return None
 
 
-def ward_at(db: Session, lat: float, lon: float) -> JurisdictionRef | None:
-    """The ward at a point, or None outside coverage; deterministic on edges and overlaps."""
+def ward_at(
+    db: Session, lat: float, lon: float, near_metres: float = NEAREST_WARD_METRES
+) -> JurisdictionRef | None:
+    """The ward at a point (or the nearest within ``near_metres``), or None outside coverage."""
     lat, lon = _check_coordinates(lat, lon)
-    row = db.execute(_statements()[1], {"lat": lat, "lon": lon}).first()
+    params = {"lat": lat, "lon": lon, "near": near_metres}
+    row = db.execute(_statements()[1], params).first()
     return JurisdictionRef(id=row.id, code=row.code, name=row.full_name) if row else None
 
 
-def _fetch(db: Session, category: str, point: tuple[float, float] | None, at: datetime) -> Row[Any]:
+def _fetch(
+    db: Session, category: str, point: tuple[float, float] | None, at: datetime, near: float
+) -> Row[Any]:
     """The one-round-trip row for a category and point; InvalidInput if the category is unknown."""
     since = at.astimezone(VN_TZ).date() - timedelta(days=1)
     lat, lon = point or (None, None)
-    params = {"category": category, "lat": lat, "lon": lon, "since": since}
+    params = {"category": category, "lat": lat, "lon": lon, "since": since, "near": near}
     # Through the session's connection: a Core row, without the ORM's per-call bookkeeping.
     row = db.connection().execute(_statements()[0], params).first()
     if row is None or not row.category_active:
@@ -197,70 +266,88 @@ def assign(
     lon: float | None,
     office: str | None = None,
     at: datetime | None = None,
+    near_metres: float = NEAREST_WARD_METRES,
 ) -> Assignment:
-    """Route a report of ``category`` at a point (or to ``office``) and explain the choice."""
+    """Route a report of ``category`` at a point (or to ``office``) and explain the choice.
+
+    A point in no ward but within ``near_metres`` of one (a beach, a pier) counts as in the
+    nearest ward, and the reason says so.
+    """
     at = at or utcnow()
-    row = _fetch(db, category, _usable(lat, lon), at)
+    row = _fetch(db, category, _usable(lat, lon), at, near_metres)
     name = row.name_en if get_locale() == "en" else row.name_vi
+    names = {"vi": row.name_vi, "en": row.name_en}
     base = {"priority": row.default_priority, "due": _due(row, category, at)}
     base["category_name"] = name
     if not row.geographic:
-        return _assign_office(db, name, office, base)
+        return _assign_office(db, names, office, base)
     _check_coordinates(lat, lon)
     if row.ward_id is None:
-        reason = gettext(R_OUTSIDE, category=name)
-        return Assignment(None, None, None, reason=reason, outside_coverage=True, **base)
+        why = Reason(R_OUTSIDE, {"category": names})
+        return Assignment(None, None, None, why=why, outside_coverage=True, **base)
     ward = JurisdictionRef(id=row.ward_id, code=row.ward_code, name=row.ward_name)
+    place: dict[str, Param] = {"ward": ward.name, "category": names}
+    if row.ward_distance is not None:
+        base["ward_distance_m"] = place["distance"] = round(row.ward_distance)
     if row.agency_id is None:
-        reason = gettext(R_NO_RULE, ward=ward.name, category=name)
-        return Assignment(None, ward, None, reason=reason, outside_coverage=False, **base)
-    return _routed(db, row, ward, name, base)
+        why = _ward_reason(R_NO_RULE, place)
+        return Assignment(None, ward, None, why=why, outside_coverage=False, **base)
+    return _routed(db, row, ward, place, base)
+
+
+def _ward_reason(msgid: str, params: dict[str, Param]) -> Reason:
+    """A reason about a ward: its near-ward form when the point is only near the ward."""
+    return Reason(WARD_REASONS[msgid] if "distance" in params else msgid, params)
 
 
 def _routed(
-    db: Session, row: Row[Any], ward: JurisdictionRef, name: str, base: dict[str, Any]
+    db: Session, row: Row[Any], ward: JurisdictionRef, place: dict[str, Param], base: dict[str, Any]
 ) -> Assignment:
     """A rule found an agency: use it, or its nearest active parent, or the IOC queue."""
     found = AgencyRef(id=row.agency_id, code=row.agency_code, name=row.agency_name)
-    params = {"ward": ward.name, "category": name, "rule": row.position}
+    params: dict[str, Param] = {**place, "rule": row.position}
     if row.agency_active:
-        reason = gettext(R_ROUTED, agency=found.name, **params)
-        return Assignment(found, ward, row.position, reason=reason, outside_coverage=False, **base)
+        why = _ward_reason(R_ROUTED, {**params, "agency": found.name})
+        return Assignment(found, ward, row.position, why=why, outside_coverage=False, **base)
     parent = active_agency(db, found.id)
+    params["inactive"] = found.name
     if parent is None:
-        reason = gettext(R_NO_PARENT, inactive=found.name, **params)
+        why = _ward_reason(R_NO_PARENT, params)
     else:
-        reason = gettext(R_PARENT, agency=parent.name, inactive=found.name, **params)
+        why = _ward_reason(R_PARENT, {**params, "agency": parent.name})
     return Assignment(
         _ref(parent) if parent else None,
         ward,
         row.position,
-        reason=reason,
+        why=why,
         outside_coverage=False,
         redirected_from=found,
         **base,
     )
 
 
-def _assign_office(db: Session, name: str, office: str | None, base: dict[str, Any]) -> Assignment:
+def _assign_office(
+    db: Session, names: dict[str, str], office: str | None, base: dict[str, Any]
+) -> Assignment:
     """A non-geographic category: the office the resident names, wherever the point is."""
     code = (office or "").strip().lower()
     named = db.scalar(select(Agency).where(Agency.code == code)) if code else None
     if named is None:
         raise InvalidInput(N_("Choose the office this is about."), field="office")
     if named.active:
-        reason = gettext(R_OFFICE, category=name, agency=named.name)
-        return Assignment(_ref(named), None, None, reason=reason, outside_coverage=False, **base)
+        why = Reason(R_OFFICE, {"category": names, "agency": named.name})
+        return Assignment(_ref(named), None, None, why=why, outside_coverage=False, **base)
     parent = active_agency(db, named.id)
+    params: dict[str, Param] = {"category": names, "inactive": named.name}
     if parent is None:
-        reason = gettext(R_OFFICE_NONE, category=name, inactive=named.name)
+        why = Reason(R_OFFICE_NONE, params)
     else:
-        reason = gettext(R_OFFICE_PARENT, category=name, agency=parent.name, inactive=named.name)
+        why = Reason(R_OFFICE_PARENT, {**params, "agency": parent.name})
     return Assignment(
         _ref(parent) if parent else None,
         None,
         None,
-        reason=reason,
+        why=why,
         outside_coverage=False,
         redirected_from=_ref(named),
         **base,

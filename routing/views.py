@@ -55,7 +55,7 @@ def jurisdictions_map(
     fmap = maps.make_map(settings.map)
     data = json.loads(collection)
     layer = folium.GeoJson(
-        data,
+        maps.escaped(data),
         name=i18n.gettext(N_("Wards")),
         style_function=lambda _: {"color": "#1d4ed8", "weight": 1.5, "fillOpacity": 0.08},
         highlight_function=lambda _: {"weight": 3, "fillOpacity": 0.25},
@@ -73,7 +73,7 @@ def jurisdictions_map(
         request,
         "jurisdictions_map.html",
         {
-            "map": maps.render(fmap),
+            "map": maps.render(fmap, templating.csp_nonce(request)),
             "count": len(data["features"]),
             "geojson_url": f"/map/jurisdictions?f=geojson&province={province or ''}",
             "provinces": db.scalars(queries.provinces()).all(),
@@ -85,14 +85,16 @@ def jurisdictions_map(
 def _explain_map(db: SessionDep, settings: SettingsDep, province: str | None) -> folium.Map:
     """Wards and service areas on one map, fitted to a province."""
     fmap = maps.make_map(settings.map)
-    wards = json.loads(db.scalar(queries.wards_feature_collection(province_code=province)) or EMPTY)
+    wards = maps.escaped(
+        json.loads(db.scalar(queries.wards_feature_collection(province_code=province)) or EMPTY)
+    )
     folium.GeoJson(
         wards,
         name=i18n.gettext(N_("Wards")),
         style_function=lambda _: {"color": "#1d4ed8", "weight": 1, "fillOpacity": 0.03},
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
     ).add_to(fmap)
-    areas = json.loads(db.scalar(queries.service_areas_feature_collection()) or EMPTY)
+    areas = maps.escaped(json.loads(db.scalar(queries.service_areas_feature_collection()) or EMPTY))
     folium.GeoJson(
         areas,
         name=i18n.gettext(N_("Service areas")),
@@ -125,7 +127,7 @@ def explain_map(
         .order_by(Category.sort_order, Category.code)
     ).all()
     context = {
-        "map": maps.render(fmap),
+        "map": maps.render(fmap, templating.csp_nonce(request)),
         "map_name": fmap.get_name(),
         "categories": categories,
         "provinces": db.scalars(queries.provinces()).all(),

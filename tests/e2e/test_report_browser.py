@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from reports.models import LocationSource, Report, ReportMedia
+from reports.models import Follower, LocationSource, Report, ReportMedia
 from routing.models import Agency, Jurisdiction
 from tests.reports import media_samples as samples
 
@@ -107,3 +107,47 @@ def test_a_lost_answer_is_retried_into_one_report_not_two(
         filed = db.scalars(select(Report).where(Report.description == description)).all()
     assert len(filed) == 1
     expect(page.locator("#tracking-code")).to_have_text(filed[0].tracking_code)
+
+
+def test_a_resident_follows_an_unverified_report_nearby_instead(
+    page: Page, live_server: str, engine: Engine
+) -> None:
+    # Someone else reported a problem here a moment ago; it waits for verification, so the hint
+    # shows its category, distance and age, never its code, and "follow" goes through a handle.
+    lat = 10.3736 + random.uniform(-0.0004, 0.0004)
+    lon = 107.0950 + random.uniform(-0.0004, 0.0004)
+    earlier = httpx.post(
+        f"{live_server}/api/v1/reports",
+        data={"category": "cay-xanh", "lat": str(lat), "lon": str(lon), "description": "Cây đổ"},
+        files=[("photos", ("", b"", "application/octet-stream"))],
+        headers={"Accept": "application/json"},
+    )
+    assert earlier.status_code == 201, earlier.text
+    code = earlier.json()["tracking_code"]
+    photo = samples.jpeg((800, 600), exif=samples.exif_block(gps=(lat, lon)))
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server}/report")
+    page.set_input_files(
+        "#photos", files=[FilePayload(name="IMG_0003.jpg", mimeType="image/jpeg", buffer=photo)]
+    )
+    expect(page.locator("#ward")).to_contain_text("Phường Tam Thắng")
+    page.locator("label.cat", has=page.locator("input[value='cay-xanh']")).click()
+    hints = page.locator("#nearby-list li", has_text="chờ xác minh")
+    expect(hints.first).to_be_visible()
+    expect(page.locator("#nearby-list")).not_to_contain_text(code)
+    expect(page.locator("#nearby-list")).not_to_contain_text("Cây đổ")
+    page.locator("details.contact summary").click()
+    page.fill("#phone", "0900000003")
+    with Session(engine) as db:
+        report = db.scalars(select(Report).where(Report.tracking_code == code)).one()
+        before = db.scalar(
+            select(func.count()).select_from(Follower).where(Follower.report_id == report.id)
+        )
+    # Follow each waiting report shown until this one has a new follower (others may be near).
+    for index in range(hints.count()):
+        button = hints.nth(index).locator("button.follow")
+        button.click()
+        expect(button).to_have_text("Bạn đang theo dõi phản ánh này. Cảm ơn bạn!")
+    with Session(engine) as db:
+        followers = db.scalars(select(Follower).where(Follower.report_id == report.id)).all()
+    assert len(followers) == (before or 0) + 1 and followers[-1].phone == "0900000003"

@@ -39,7 +39,7 @@ def test_reads_prefixed_and_nested_variables(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_tile_server_is_the_only_other_host_the_policy_allows() -> None:
     settings = Settings(demo=True, map={"tile_url": "https://{s}.tiles.city.vn/{z}/{x}/{y}.png"})
-    policy = content_security_policy(settings)
+    policy = content_security_policy(settings, "n0nce")
     assert "img-src 'self' data: blob: https://*.tiles.city.vn" in policy
-    assert "script-src 'self' 'unsafe-inline'" in policy
-    assert "tiles" not in content_security_policy(Settings(demo=True))
+    assert "script-src 'self' 'nonce-n0nce';" in policy  # no 'unsafe-inline' (issue 8, item 6)
+    assert "tiles" not in content_security_policy(Settings(demo=True), "n0nce")

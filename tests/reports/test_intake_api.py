@@ -52,7 +52,7 @@ def test_a_report_with_a_photo_is_stored_and_routed(post: Post, dbs: Session) ->
     )
     assert report.reporter_phone == "0912345678" and report.keep_identity_private
     assert report.verify_by and report.accept_by and report.resolve_by
-    assert "Phường Tam Thắng" in report.routing_reason
+    assert (report.routing_reason_params or {})["ward"] == "Phường Tam Thắng"
     events = dbs.scalars(select(ReportEvent).where(ReportEvent.report_id == report.id)).all()
     assert [(e.from_state, e.to_state) for e in events] == [(None, ReportState.submitted)]
     media = dbs.scalars(select(ReportMedia).where(ReportMedia.report_id == report.id)).all()
@@ -151,7 +151,8 @@ def test_status_by_code_alone_is_limited_before_verification(
     assert public.status_code == 200
     body = public.json()
     assert body["status"] == "submitted" and body["visibility"] == "limited"
-    assert body["ward"]["name"] == "Phường Tam Thắng" and body["agency"]["code"] == "ubnd-26526"
+    # Only that it exists and waits (issue 8, item 10; more in tests/reports/test_privacy.py).
+    assert body["ward"] is None and body["agency"] is None and body["category"] is None
     assert body["photos"] == [] and body["description"] is None and body["location"] is None
     _no_private_field(body, ("Trần Thị B", "0987654321", "b@vidu.vn"))
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ioc.auth.models import Role
@@ -298,8 +298,19 @@ def test_days_off_are_added_audited_and_removed(admin_client: TestClient, dbs: S
 
 def test_explain_map_page_and_yaml_download(admin_client: TestClient) -> None:
     page = admin_client.get("/admin/routing/map?province=79")
-    assert '<script src="/static/vendor/leaflet/leaflet.js"></script>' in page.text
+    assert 'src="/static/vendor/leaflet/leaflet.js"></script>' in page.text
     assert 'id="explain-category"' in page.text and "/api/v1/routing/explain" in page.text
     assert 'value="chieu-sang"' in page.text and 'value="khac"' not in page.text
     export = admin_client.get("/admin/routing/export.yaml")
     assert export.status_code == 200 and "chieusang-vungtau" in export.text
+
+
+def test_names_on_the_explain_map_are_escaped(admin_client: TestClient, dbs: Session) -> None:
+    # folium's tooltips set innerHTML: an agency's name must reach them as text (issue 8, item 6).
+    payload = '<img src=x onerror="window.__xss=1">'
+    dbs.execute(update(Agency).where(Agency.code == "dl-vungtau").values(name=payload))
+    dbs.flush()
+    page = admin_client.get("/admin/routing/map?province=79").text
+    embedded = page.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
+    assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in embedded
+    assert "<img src=x onerror" not in embedded

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text, update
@@ -355,3 +356,62 @@ def test_every_seeded_ward_has_a_committee_and_police(dbs: Session) -> None:
     for kind in ("ward_committee", "ward_police"):
         count = dbs.scalar(select(func.count()).select_from(Agency).where(Agency.kind == kind))
         assert count == 70
+
+
+# --- Points on the shore (issue 8, item 11) ---------------------------------------------------
+
+BAI_SAU = (10.3395, 107.0950)  # the beach: about 120 m outside Phường Vũng Tàu's boundary
+OFFSHORE = (10.3350, 107.0950)  # about 360 m outside it
+
+
+def test_a_point_on_the_beach_goes_to_the_nearest_ward(dbs: Session) -> None:
+    result = service.assign(dbs, category="giao-thong", lat=BAI_SAU[0], lon=BAI_SAU[1])
+    assert result.jurisdiction is not None and result.jurisdiction.code == "26506"
+    assert not result.outside_coverage and result.agency is not None
+    assert result.agency.code == "ubnd-26506"
+    assert result.ward_distance_m is not None and 100 <= result.ward_distance_m <= 140
+    assert result.reason.startswith(
+        f"Điểm không thuộc phường, xã nào, cách Phường Vũng Tàu (gần nhất) "
+        f"{result.ward_distance_m} m; lĩnh vực Giao thông"
+    )
+    set_locale("en")
+    assert result.reason.startswith(
+        f"The place is in no ward, {result.ward_distance_m} m from Phường Vũng Tàu, the nearest; "
+        "category Roads and traffic → UBND Phường Vũng Tàu"
+    )
+    # The stored form: a message id and parameters, translated when read.
+    assert result.why.msgid == service.R_NEAR_ROUTED
+    assert result.why.params["category"] == {"vi": "Giao thông", "en": "Roads and traffic"}
+
+
+def test_only_points_farther_than_the_distance_are_outside_coverage(dbs: Session) -> None:
+    far = service.assign(dbs, category="giao-thong", lat=OFFSHORE[0], lon=OFFSHORE[1])
+    assert far.outside_coverage and far.jurisdiction is None and far.agency is None
+    closer = service.assign(
+        dbs, category="giao-thong", lat=BAI_SAU[0], lon=BAI_SAU[1], near_metres=100
+    )
+    assert closer.outside_coverage and closer.jurisdiction is None
+    wider = service.assign(
+        dbs, category="giao-thong", lat=OFFSHORE[0], lon=OFFSHORE[1], near_metres=500
+    )
+    assert wider.jurisdiction is not None and wider.jurisdiction.code == "26506"
+
+
+def test_inside_a_ward_the_nearest_one_plays_no_part(dbs: Session) -> None:
+    result = service.assign(dbs, category="giao-thong", lat=TAM_THANG[0], lon=TAM_THANG[1])
+    assert result.ward_distance_m is None and result.why.msgid == service.R_ROUTED
+    assert service.ward_at(dbs, *BAI_SAU) is not None
+    assert service.ward_at(dbs, *BAI_SAU, near_metres=0) is None
+
+
+def test_the_explain_api_and_the_place_lookup_use_the_configured_distance(
+    client: TestClient,
+) -> None:
+    explained = client.get(
+        f"/api/v1/routing/explain?category=giao-thong&lat={BAI_SAU[0]}&lon={BAI_SAU[1]}"
+    ).json()
+    assert explained["jurisdiction"]["code"] == "26506" and not explained["outside_coverage"]
+    place = client.get(f"/api/v1/reports/place?lat={BAI_SAU[0]}&lon={BAI_SAU[1]}").json()
+    assert place["ward"]["code"] == "26506" and not place["outside_coverage"]
+    ward = client.get(f"/api/v1/wards/at?lat={OFFSHORE[0]}&lon={OFFSHORE[1]}")
+    assert ward.status_code == 404

@@ -18,6 +18,7 @@
   var sending = false;
 
   function fmt(text, value) { return String(text).replace("{n}", value); }
+  function textNode(text) { var span = document.createElement("span"); span.textContent = String(text); return span; }
 
   // Without a tile server the map is blank: draw ward outlines and names, fetched after the page.
   function drawOutlines(url) {
@@ -27,7 +28,8 @@
         L.geoJSON(data, {
           style: { color: "#475569", weight: 1, fillColor: "#f8fafc", fillOpacity: 0.6 },
           // A click on a ward bubbles up to the map, which moves the pin.
-          onEachFeature: function (feature, layer) { layer.bindTooltip(feature.properties.name, { sticky: true }); }
+          // Leaflet sets a string tooltip as HTML: a ward's name goes in as text.
+          onEachFeature: function (feature, layer) { layer.bindTooltip(textNode(feature.properties.name), { sticky: true }); }
         }).addTo(map).bringToBack();
       }).catch(function () { /* outlines are only a help: the pin works without them */ });
   }
@@ -201,6 +203,8 @@
     }).catch(function () { $("nearby").hidden = true; });
   }
 
+  // An unverified report comes without code, place or content (DOMAIN.md, Privacy): its
+  // category, a rounded distance, its age and a follow_url that carries an opaque handle.
   function nearbyItem(item) {
     var li = document.createElement("li");
     if (item.thumbnail_url) {
@@ -210,26 +214,29 @@
       li.appendChild(img);
     }
     var text = document.createElement("div");
-    var what = item.description || item.status_label;
-    text.textContent = item.tracking_code + " · " + fmt(T.metres, item.distance_m) + " · " + what;
+    var parts = item.tracking_code ? [item.tracking_code] : [];
+    parts.push(fmt(T.metres, item.distance_m));
+    parts.push(item.verified ? (item.description || item.status_label) : item.category.name + " · " + T.waiting);
+    parts.push(fmt(T.hoursAgo, item.age_hours));
+    text.textContent = parts.join(" · ");
     li.appendChild(text);
     var button = document.createElement("button");
     button.type = "button";
     button.className = "chip follow";
     button.textContent = T.follow;
-    button.addEventListener("click", function () { follow(item.tracking_code, button); });
+    button.addEventListener("click", function () { follow(item, button); });
     li.appendChild(button);
     return li;
   }
 
-  function follow(code, button) {
+  function follow(item, button) {
     var body = { name: $("name").value || null, phone: $("phone").value || null, email: $("email").value || null };
-    fetch("/api/v1/reports/" + code + "/follow", {
+    fetch(item.follow_url, {
       method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body)
     }).then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); }).then(function (answer) {
       if (!answer.ok) { showError(answer.data.detail || T.failed); return; }
       button.disabled = true;
-      button.textContent = fmt(T.followed, code);
+      button.textContent = answer.data.tracking_code ? fmt(T.followed, answer.data.tracking_code) : T.followedWaiting;
     }).catch(function () { showError(T.failed); });
   }
 
