@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from ioc import db
 from ioc.app import create_app
 from ioc.auth.models import Role
+from ioc.errors import RateLimited
+from ioc.i18n import N_
 from ioc.settings import Settings
 from reports.models import Report
 from tests.conftest import PASSWORD, MakeUser, csrf_from, sign_in
@@ -198,3 +200,19 @@ def test_healthz_in_an_outage_shows_no_internals(outage_app: TestClient, tmp_pat
     assert response.json() == {"status": "error", "database": "unavailable"}
     assert int(response.headers["Retry-After"]) > 0
     assert str(tmp_path) not in response.text
+
+
+def test_every_429_says_when_to_try_again(settings: Settings, engine: Engine) -> None:
+    """The intake's limit names its window in minutes; that is the Retry-After it sends."""
+    app = create_app(settings, engine=engine)
+
+    def limited() -> None:
+        raise RateLimited(
+            N_("Too many reports from this connection. Please wait %(minutes)s minutes."),
+            minutes=10,
+        )
+
+    app.add_api_route("/api/v1/limited", limited)
+    with TestClient(app) as client:
+        response = client.get("/api/v1/limited")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "600"
