@@ -141,7 +141,12 @@ def handle_http_error(request: Request, exc: Exception) -> Response:
 def handle_unexpected(request: Request, exc: Exception) -> Response:
     """A 503 when the database is out, else a 500; the traceback is logged, never shown."""
     if isinstance(exc, OUTAGES):
-        log.error("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        log.error(
+            "database_unavailable",
+            path=request.url.path,
+            error=type(exc).__name__,
+            detail=str(exc)[:300],  # the log is private: the cause helps whoever is on call
+        )
         return handle_domain_error(request, ServiceUnavailable())
     log.error("unexpected_error", path=request.url.path, exc_info=exc)
     title = i18n.gettext(HTTP_TITLES[500])
