@@ -125,7 +125,7 @@ def schemathesis(base: str, token: str, seed: int, examples: int, *selection: st
         f"Authorization: Bearer {token}",
         *selection,
     ]
-    return subprocess.call(command)
+    return subprocess.call(command, cwd=WORK)  # its cache (.schemathesis/) stays under var/
 
 
 def main() -> int:
