@@ -9,12 +9,12 @@ STAMP := var/stamps
 export IOC_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: help demo test setup system-packages browser doctor doctor-demo doctor-test venv assets \
-	translations messages db lint typecheck check stop clean
+	translations messages db lint typecheck fuzz check stop clean
 
 help:
 	@echo "make demo   set up everything, seed demo data, serve at http://127.0.0.1:8000"
 	@echo "make test   set up everything and run the whole test suite"
-	@echo "make check  ruff, mypy --strict and the layer check"
+	@echo "make check  ruff, mypy --strict, the layer check and the API fuzzing run"
 	@echo "make doctor check the system prerequisites and print the fix for each missing one"
 	@echo "make stop   stop the embedded database"
 
@@ -78,7 +78,11 @@ lint: $(STAMP)/venv
 typecheck: $(STAMP)/venv
 	$(BIN)/mypy ioc routing reports dashboard migrations tests bench
 
-check: lint typecheck
+# Schemathesis over the whole OpenAPI document on a served app: any 5xx fails (FUZZ_SEED=N repeats).
+fuzz: $(STAMP)/venv db
+	$(BIN)/python scripts/fuzz_api.py
+
+check: lint typecheck fuzz
 	$(PYTHON) ../shared/tools/check_layers.py . || test ! -f ../shared/tools/check_layers.py
 
 stop:

@@ -208,6 +208,21 @@ def user_add(
     click.echo(f"User {username} ({role}) created.")
 
 
+@user_group.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Let an account locked by the sign-in limit try again at once."""
+    engine = db.make_engine(db.database_url(_settings()))
+    try:
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            found = auth_service.unlock(session, username)
+    finally:
+        engine.dispose()
+    if not found:
+        raise click.ClickException(f"No user {username!r}")
+    click.echo(f"User {username} may sign in again.")
+
+
 @main.group("assets")
 def assets_group() -> None:
     """Browser assets served by the app."""

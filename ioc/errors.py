@@ -18,6 +18,7 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad-request"
     title: ClassVar[str] = N_("The request cannot be processed.")
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(
         self, detail: str | None = None, *, field: str | None = None, **params: Any
@@ -107,8 +108,30 @@ class PayloadTooLarge(DomainError):
 
 
 class RateLimited(DomainError):
-    """Too many attempts in a short time."""
+    """Too many attempts in a short time; the answer says when to try again."""
 
     status = 429
     code = "rate-limited"
     title = N_("Too many attempts. Please wait a few minutes and try again.")
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        field: str | None = None,
+        retry_after: int | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(detail, field=field, **params)
+        minutes = params.get("minutes")
+        # Without an exact moment, the window named in the message (or a minute) is a safe bound.
+        self.retry_after = retry_after or (minutes * 60 if isinstance(minutes, int) else 60)
+
+
+class ServiceUnavailable(DomainError):
+    """A part the system depends on (the database) does not answer; worth retrying soon."""
+
+    status = 503
+    code = "unavailable"
+    title = N_("The service is briefly unavailable. Please try again in a minute.")
+    retry_after = 30

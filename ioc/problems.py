@@ -1,24 +1,53 @@
-"""One place that turns errors into RFC 9457 problem bodies or HTML error pages."""
+"""One place that turns errors into RFC 9457 problem bodies or HTML error pages.
+
+Domain errors keep their status; a database that does not answer is a 503 with Retry-After;
+anything else is a 500 whose traceback goes to the log and never to the client.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from ioc import i18n, templating
-from ioc.errors import DomainError, Unauthorized
+from ioc.errors import DomainError, ServiceUnavailable, Unauthorized
 from ioc.i18n import N_
+from ioc.logs import get_logger
 
 PROBLEM = "application/problem+json"
 HTTP_TITLES = {
     404: N_("Not found."),
     405: N_("This method is not allowed here."),
     413: N_("The request is too large."),
+    500: N_("Something went wrong on our side. Please try again later."),
 }
+# Connection refused, server gone, pool exhausted: the database is out, not the request wrong.
+OUTAGES: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+)
+log = get_logger("ioc.errors")
+
+
+class RefusedInput(StarletteHTTPException):
+    """A domain error found while the body streams in (see ``ioc.middleware``).
+
+    An HTTPException because FastAPI's body reader passes those on unchanged and wraps anything
+    else in a bare 400; it is answered as the domain error it carries.
+    """
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(status_code=error.status)
+        self.error = error
+
+
 FIELD_MESSAGES = {
     "missing": N_("This field is required."),
     "float_parsing": N_("Enter a number."),
@@ -68,16 +97,15 @@ def handle_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     title = i18n.gettext(exc.title)
     detail = i18n.gettext(exc.detail, **exc.params)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else {}
-    if (retry_after := getattr(exc, "retry_after", None)) is not None:
-        headers["Retry-After"] = str(retry_after)  # RFC 9110: seconds until a retry may succeed
     if wants_json(request):
         extra = {"field": exc.field} if exc.field else None
         response: Response = _problem(request, exc.status, exc.code, title, detail, extra)
     else:
         response = _page(request, exc.status, title, detail)
-    if headers:
-        response.headers.update(headers)
+    if isinstance(exc, Unauthorized):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -102,14 +130,45 @@ def handle_validation_error(request: Request, exc: Exception) -> Response:
 def handle_http_error(request: Request, exc: Exception) -> Response:
     """Framework errors (unknown route, wrong method) in the same shapes."""
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, RefusedInput):
+        return handle_domain_error(request, exc.error)
     title = i18n.gettext(HTTP_TITLES.get(exc.status_code, N_("The request cannot be processed.")))
     if wants_json(request):
         return _problem(request, exc.status_code, f"http-{exc.status_code}", title, title)
     return _page(request, exc.status_code, title, title)
 
 
+def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """A 503 when the database is out, else a 500; the traceback is logged, never shown."""
+    if isinstance(exc, OUTAGES):
+        log.error(
+            "database_unavailable",
+            path=request.url.path,
+            error=type(exc).__name__,
+            detail=str(exc)[:300],  # the log is private: the cause helps whoever is on call
+        )
+        return handle_domain_error(request, ServiceUnavailable())
+    log.error("unexpected_error", path=request.url.path, exc_info=exc)
+    title = i18n.gettext(HTTP_TITLES[500])
+    if wants_json(request):
+        return _problem(request, 500, "internal-error", title, title)
+    try:
+        return _page(request, 500, title, title)
+    except Exception:  # a page that cannot be drawn must not hide the first error
+        log.error("error_page_failed", path=request.url.path, exc_info=True)
+        return _problem(request, 500, "internal-error", title, title)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers."""
+    """Register the handlers.
+
+    ``Exception`` goes to Starlette's ServerErrorMiddleware, which re-raises after answering
+    (the server then drops the connection): ``ioc.middleware.RequestContext`` answers those
+    itself with ``handle_unexpected``, and this registration covers failures outside it.
+    """
     app.add_exception_handler(DomainError, handle_domain_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, handle_unexpected)
+    app.add_exception_handler(Exception, handle_unexpected)

@@ -9,10 +9,13 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from ioc import i18n, templating
 from ioc.auth.views import safe_next
+from ioc.errors import ServiceUnavailable
+from ioc.logs import get_logger
 from ioc.middleware import LANG_COOKIE
 from ioc.web import OptionalUser, SessionDep
 
 router = APIRouter()
+log = get_logger("ioc.health")
 
 
 @router.get("/")
@@ -56,6 +59,12 @@ def healthz(db: SessionDep) -> Response:
     """200 when the database answers (with PostGIS), 503 otherwise."""
     try:
         version = db.execute(text("SELECT postgis_lib_version()")).scalar()
-    except Exception as exc:
-        return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
+    except Exception:
+        # Anyone may call this: the reason (paths, addresses, server text) goes to the log only.
+        log.error("healthz_failed", exc_info=True)
+        return JSONResponse(
+            {"status": "error", "database": "unavailable"},
+            status_code=503,
+            headers={"Retry-After": str(ServiceUnavailable.retry_after)},
+        )
     return JSONResponse({"status": "ok", "database": "ok", "postgis": version})

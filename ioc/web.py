@@ -37,7 +37,8 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "-"
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if any."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -45,7 +46,7 @@ def _bearer(request: Request) -> str | None:
 
 def get_optional_user(request: Request, db: SessionDep, settings: SettingsDep) -> User | None:
     """The signed-in user (bearer token or session cookie), or None."""
-    token = _bearer(request)
+    token = bearer_token(request)
     user: User | None = None
     if token:
         user = service.user_for_token(db, settings, token)

@@ -12,10 +12,11 @@ from starlette.responses import Response
 
 from ioc import i18n, maps, templating
 from ioc.auth.models import Role, User
+from ioc.errors import NotFound
 from ioc.i18n import N_
 from ioc.web import OptionalUser, SessionDep, SettingsDep, require_role
 from routing import queries
-from routing.models import Category
+from routing.models import Category, Jurisdiction
 
 router = APIRouter()
 GEOJSON = "application/geo+json"
@@ -25,6 +26,18 @@ EMPTY = '{"type": "FeatureCollection", "features": []}'
 
 def _wants_geojson(request: Request, f: str | None) -> bool:
     return f == "geojson" or GEOJSON in request.headers.get("accept", "")
+
+
+def _province(db: SessionDep, settings: SettingsDep, province: str | None) -> str | None:
+    """The province asked for (404 if unknown), or the one at the configured map centre."""
+    # An unknown code must stop here: folium cannot draw the tooltips of an empty collection.
+    if province is None:
+        return db.scalar(queries.province_at(settings.map.center_lat, settings.map.center_lon))
+    if db.scalar(queries.provinces().where(Jurisdiction.code == province)) is None:
+        raise NotFound(
+            N_("There is no province with the code %(code)s."), field="province", code=province
+        )
+    return province
 
 
 @router.get("/map/jurisdictions")
@@ -48,8 +61,7 @@ def jurisdictions_map(
             queries.wards_feature_collection(tolerance=tolerance, province_code=province)
         )
         return Response(collection or '{"features": []}', media_type=GEOJSON)
-    if province is None:
-        province = db.scalar(queries.province_at(settings.map.center_lat, settings.map.center_lon))
+    province = _province(db, settings, province)
     collection = db.scalar(queries.wards_feature_collection(province_code=province))
     collection = collection or '{"features": []}'
     fmap = maps.make_map(settings.map)
@@ -118,8 +130,7 @@ def explain_map(
     province: str | None = None,
 ) -> Response:
     """Click the map to read where a report of the chosen category would go, and why."""
-    if province is None:
-        province = db.scalar(queries.province_at(settings.map.center_lat, settings.map.center_lon))
+    province = _province(db, settings, province)
     fmap = _explain_map(db, settings, province)
     categories = db.scalars(
         select(Category)

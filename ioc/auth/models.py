@@ -1,4 +1,4 @@
-"""Staff users, their browser sessions and the record of sign-in attempts."""
+"""Staff users, their browser sessions, sign-in attempts and limits, revoked API tokens."""
 
 from __future__ import annotations
 
@@ -65,3 +65,26 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     success: Mapped[bool]
+
+
+class LoginThrottle(Base):
+    """Password checks counted in a fixed window, per account or per address.
+
+    A check is counted (and committed) before the password is verified, so concurrent requests
+    cannot all slip under the limit; a successful check gives its place back.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "account:…" / "address:…"
+    window_start: Mapped[datetime]
+    checks: Mapped[int]
+
+
+class RevokedToken(Base):
+    """A bearer token signed out before it expires; kept until it would have expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,17 +1,19 @@
-"""Use cases of staff accounts: create, authenticate (rate limited), sessions and tokens."""
+"""Use cases of staff accounts: create, sign-in limits, password checks, sessions and tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ioc.auth import passwords, queries
-from ioc.auth.models import LoginAttempt, Role, User, UserSession
+from ioc.auth.models import LoginAttempt, LoginThrottle, RevokedToken, Role, User, UserSession
 from ioc.db import utcnow
 from ioc.errors import InvalidInput, RateLimited, Unauthorized
 from ioc.i18n import N_
@@ -56,36 +58,93 @@ def create_user(
     return user
 
 
-def check_rate_limit(db: Session, settings: Settings, username: str, address: str) -> None:
-    """Refuse a sign-in when an account or an address failed too often recently."""
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    per_account = db.scalar(queries.failures_since(since, username=username)) or 0
-    per_address = db.scalar(queries.failures_since(since, address=address)) or 0
-    if (
-        per_account >= settings.login_max_failures
-        or per_address >= settings.login_max_failures * ADDRESS_FAILURE_FACTOR
-    ):
-        raise RateLimited()
+ACCOUNT_KEY = "account:"
+ADDRESS_KEY = "address:"
+RETRY_LATER = N_("Too many attempts. Please try again in %(minutes)s minutes.")
 
 
-def authenticate(
-    db: Session, settings: Settings, username: str, password: str, address: str
-) -> User | None:
-    """The user if the credentials are right; every attempt is recorded. Caller commits."""
-    check_rate_limit(db, settings, username, address)
+def _normal(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _count_check(db: Session, key: str, now: datetime, window: timedelta) -> tuple[int, datetime]:
+    """One more check under ``key`` in one atomic upsert: the row lock orders concurrent ones."""
+    expired = LoginThrottle.window_start <= now - window
+    insert = pg_insert(LoginThrottle).values(key=key, window_start=now, checks=1)
+    statement = insert.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={
+            "checks": case((expired, 1), else_=LoginThrottle.checks + 1),
+            "window_start": case((expired, now), else_=LoginThrottle.window_start),
+        },
+    ).returning(LoginThrottle.checks, LoginThrottle.window_start)
+    checks, start = db.execute(statement).one()
+    return checks, start
+
+
+def admit_check(db: Session, settings: Settings, username: str, address: str) -> None:
+    """Count a password check for the account and the address, or refuse it with RateLimited.
+
+    The caller commits before verifying the password, so that every concurrent request sees the
+    count: at most ``login_max_failures`` checks per account per window, from all addresses.
+    """
+    now = utcnow()
+    window = timedelta(minutes=settings.login_window_minutes)
+    limits = (
+        (ACCOUNT_KEY + _normal(username), settings.login_max_failures),
+        (ADDRESS_KEY + address[:64], settings.login_max_failures * ADDRESS_FAILURE_FACTOR),
+    )
+    for key, limit in limits:
+        checks, start = _count_check(db, key, now, window)
+        if checks > limit:  # the caller rolls back, so the refused request is not counted
+            wait = max(60, int((start + window - now).total_seconds()))
+            raise RateLimited(RETRY_LATER, retry_after=wait, minutes=-(-wait // 60))
+
+
+def check_password(db: Session, username: str, password: str, address: str) -> User | None:
+    """The user if the password is right (after ``admit_check``); every check is recorded."""
     user = db.scalar(queries.user_by_username(username))
     if user is None or not user.active:
         passwords.verify_password(passwords.dummy_hash(), password)
         ok = False
     else:
         ok = passwords.verify_password(user.password_hash, password)
-    db.add(LoginAttempt(username=username.strip().lower()[:64], address=address[:64], success=ok))
+    db.add(LoginAttempt(username=_normal(username), address=address[:64], success=ok))
     if not ok or user is None:
         return None
+    # A right password gives its place back: the limits count failures and checks in flight.
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key == ACCOUNT_KEY + _normal(username)))
+    db.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == ADDRESS_KEY + address[:64], LoginThrottle.checks > 0)
+        .values(checks=LoginThrottle.checks - 1)
+    )
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
     return user
+
+
+def locked_accounts(db: Session, settings: Settings) -> dict[str, datetime]:
+    """Usernames that have used up their checks, with the moment they may try again."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    rows = db.execute(
+        select(LoginThrottle.key, LoginThrottle.window_start).where(
+            LoginThrottle.key.startswith(ACCOUNT_KEY),
+            LoginThrottle.checks >= settings.login_max_failures,
+            LoginThrottle.window_start > utcnow() - window,
+        )
+    ).all()
+    return {key.removeprefix(ACCOUNT_KEY): start + window for key, start in rows}
+
+
+def unlock(db: Session, username: str) -> bool:
+    """Let an account try again at once; false if there is no such user."""
+    user = db.scalar(queries.user_by_username(username))
+    if user is None:
+        return False
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key == ACCOUNT_KEY + user.username))
+    return True
 
 
 def _hash_token(token: str) -> str:
@@ -110,26 +169,57 @@ def user_for_session(db: Session, token: str) -> User | None:
     return db.scalar(queries.user_by_session(_hash_token(token), utcnow()))
 
 
+INVALID_TOKEN = N_("The access token is invalid or has expired.")
+
+
 def issue_token(settings: Settings, user: User, now: datetime | None = None) -> str:
-    """A signed bearer token for API clients."""
+    """A signed bearer token for API clients; its ``jti`` lets it be revoked."""
     issued = now or utcnow()
     claims = {
         "sub": str(user.id),
         "role": user.role.value,
+        "jti": secrets.token_urlsafe(16),
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.token_ttl_minutes),
     }
     return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
-def user_for_token(db: Session, settings: Settings, token: str) -> User:
-    """The active user a bearer token names; Unauthorized if it is invalid or expired."""
+def _token_claims(db: Session, settings: Settings, token: str) -> dict[str, Any]:
+    """The claims of a valid, unexpired and unrevoked token; Unauthorized otherwise."""
     try:
-        claims = jwt.decode(token, settings.secret_key, algorithms=[JWT_ALGORITHM])
-        user_id = int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise Unauthorized(N_("The access token is invalid or has expired.")) from exc
-    user = db.scalar(select(User).where(User.id == user_id, User.active))
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "jti", "exp"]},
+        )
+        int(claims["sub"])
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise Unauthorized(INVALID_TOKEN) from exc
+    jti = claims["jti"]
+    if not isinstance(jti, str) or db.get(RevokedToken, jti) is not None:
+        raise Unauthorized(INVALID_TOKEN)
+    return claims
+
+
+def user_for_token(db: Session, settings: Settings, token: str) -> User:
+    """The active user a bearer token names; Unauthorized if it is invalid, expired or revoked."""
+    claims = _token_claims(db, settings, token)
+    user = db.scalar(select(User).where(User.id == int(claims["sub"]), User.active))
     if user is None:
-        raise Unauthorized(N_("The access token is invalid or has expired."))
+        raise Unauthorized(INVALID_TOKEN)
     return user
+
+
+def revoke_token(db: Session, settings: Settings, token: str) -> None:
+    """Refuse this token from now on; revocations are kept only until the token would expire."""
+    claims = _token_claims(db, settings, token)
+    now = utcnow()
+    db.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    expires = datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
+    db.execute(
+        pg_insert(RevokedToken)
+        .values(jti=claims["jti"], expires_at=expires)
+        .on_conflict_do_nothing(index_elements=[RevokedToken.jti])
+    )

@@ -1,30 +1,35 @@
-"""Sign-in page, sign-out, the token endpoint for API clients, and the users list."""
+"""Sign-in page, sign-out, API tokens (issue and revoke), and the users list with unlock."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from ioc import i18n, templating
 from ioc.auth import service
 from ioc.auth.models import Role, User
 from ioc.auth.schemas import TokenRequest, TokenResponse
-from ioc.errors import RateLimited, Unauthorized
+from ioc.errors import NotFound, RateLimited, Unauthorized
 from ioc.i18n import N_
+from ioc.settings import Settings
 from ioc.web import (
     SESSION_COOKIE,
     CsrfProtected,
     SessionDep,
     SettingsDep,
+    bearer_token,
     client_address,
     require_role,
 )
 
 router = APIRouter()
 BAD_CREDENTIALS = N_("Wrong username or password.")
+CITY_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def safe_next(target: str | None) -> str:
@@ -40,6 +45,25 @@ def login_page(request: Request, next: str = "/") -> Response:
     return templating.render(request, "login.html", {"next": safe_next(next)})
 
 
+def _authenticate(
+    db: Session, settings: Settings, username: str, password: str, address: str
+) -> User | None:
+    """Count the check and commit it before the password is verified, then record the outcome.
+
+    Committing first is what makes the limit hold under concurrency: every other request for
+    the account waits on the counter's row lock and then sees this check. RateLimited rolls back.
+    """
+    try:
+        service.admit_check(db, settings, username, address)
+    except RateLimited:
+        db.rollback()
+        raise
+    db.commit()
+    user = service.check_password(db, username, password, address)
+    db.commit()
+    return user
+
+
 @router.post("/login", dependencies=[CsrfProtected])
 def login(
     request: Request,
@@ -52,13 +76,13 @@ def login(
     """Check the credentials; on success start a session and go where the user was going."""
     context = {"next": safe_next(next), "username": username}
     try:
-        user = service.authenticate(db, settings, username, password, client_address(request))
+        user = _authenticate(db, settings, username, password, client_address(request))
     except RateLimited as exc:
-        return templating.render(
-            request, "login.html", {**context, "error": i18n.gettext(exc.detail)}, status=429
-        )
+        error = i18n.gettext(exc.detail, **exc.params)
+        page = templating.render(request, "login.html", {**context, "error": error}, status=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if user is None:
-        db.commit()  # the failed attempt counts towards the rate limit
         return templating.render(
             request, "login.html", {**context, "error": i18n.gettext(BAD_CREDENTIALS)}, status=401
         )
@@ -91,9 +115,8 @@ def logout(request: Request, db: SessionDep) -> Response:
 def token(
     body: TokenRequest, request: Request, db: SessionDep, settings: SettingsDep
 ) -> TokenResponse:
-    """A bearer token for API clients; 401 on bad credentials, 429 after too many failures."""
-    user = service.authenticate(db, settings, body.username, body.password, client_address(request))
-    db.commit()
+    """A bearer token for API clients; 401 on bad credentials, 429 after too many checks."""
+    user = _authenticate(db, settings, body.username, body.password, client_address(request))
     if user is None:
         raise Unauthorized(BAD_CREDENTIALS)
     return TokenResponse(
@@ -101,10 +124,37 @@ def token(
     )
 
 
+@router.post("/api/v1/auth/logout", status_code=204, response_class=Response)
+def revoke(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
+    """Revoke the bearer token this request carries: it is refused from now on."""
+    bearer = bearer_token(request)
+    if bearer is None:
+        raise Unauthorized()
+    service.revoke_token(db, settings, bearer)
+    db.commit()
+    return Response(status_code=204)
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+
+
 @router.get("/admin/users")
-def users_page(
-    request: Request, db: SessionDep, _: Annotated[User, Depends(require_role(Role.admin))]
-) -> Response:
-    """Staff accounts, for administrators."""
+def users_page(request: Request, db: SessionDep, settings: SettingsDep, _: AdminUser) -> Response:
+    """Staff accounts, for administrators, with the ones locked by the sign-in limit."""
     users = db.scalars(select(User).order_by(User.role, User.username)).all()
-    return templating.render(request, "users.html", {"users": users})
+    locked = {
+        name: until.astimezone(CITY_TIME)
+        for name, until in service.locked_accounts(db, settings).items()
+    }
+    return templating.render(request, "users.html", {"users": users, "locked": locked})
+
+
+@router.post("/admin/users/{user_id}/unlock", dependencies=[CsrfProtected])
+def unlock_user(user_id: int, db: SessionDep, _: AdminUser) -> Response:
+    """Let a locked account sign in again at once."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    service.unlock(db, user.username)
+    db.commit()
+    return RedirectResponse("/admin/users", status_code=303)
