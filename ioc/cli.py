@@ -11,7 +11,8 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from ioc import assets, db, migrate
+from ioc import assets, db, jobs, logs, migrate
+from ioc.app import job_app
 from ioc.auth import service as auth_service
 from ioc.auth.models import Role, User
 from ioc.errors import DomainError
@@ -209,6 +210,19 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         access_log=False,
         proxy_headers=True,
     )
+
+
+@main.command()
+def worker() -> None:
+    """Run the job worker and its periodic jobs (the media sweep) until Ctrl-C or SIGTERM."""
+    settings = _settings()
+    logs.configure(json=settings.log_json)
+    engine = db.make_engine(db.database_url(settings), pool_size=settings.jobs.concurrency)
+    try:
+        found = jobs.Resources(settings=settings, sessionmaker=db.make_sessionmaker(engine))
+        jobs.run_worker(job_app(settings), found)
+    finally:
+        engine.dispose()
 
 
 main.add_command(routing_group)

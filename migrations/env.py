@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, pool
 import ioc.auth.models  # noqa: F401 - registers the tables
 import reports.models  # noqa: F401
 import routing.models  # noqa: F401 - registers the tables on the metadata
+from ioc import migrate
 from ioc.db import Base, database_url
 from ioc.settings import get_settings
 
@@ -25,7 +26,7 @@ def _url() -> str:
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
-        include_object=alembic_helpers.include_object,
+        include_object=migrate.include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         compare_type=True,
