@@ -27,7 +27,10 @@ demo: setup db
 	@echo "  API docs:                        http://127.0.0.1:8000/api/docs"
 	@echo "  Demo sign-ins (password demo12345): admin, supervisor, operator"
 	@echo
-	$(BIN)/ioc serve --host 127.0.0.1 --port 8000
+	@# The job worker runs beside the server; Ctrl-C (or the server's end) stops both.
+	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	  $(BIN)/ioc worker & worker=$$!; \
+	  $(BIN)/ioc serve --host 127.0.0.1 --port 8000
 
 test: export IOC_DEMO := 1
 test: setup browser db
