@@ -9,6 +9,7 @@ import getpass
 import sys
 
 import click
+from procrastinate.exceptions import ConnectorException
 from sqlalchemy import func, select
 
 from ioc import assets, db, jobs, logs, migrate
@@ -221,6 +222,11 @@ def worker() -> None:
     try:
         found = jobs.Resources(settings=settings, sessionmaker=db.make_sessionmaker(engine))
         jobs.run_worker(job_app(settings), found)
+    except ConnectorException as exc:
+        raise click.ClickException(
+            f"The job queue cannot be used (is the database up and migrated? `ioc db migrate`): "
+            f"{exc.__cause__ or exc}"
+        ) from exc
     finally:
         engine.dispose()
 

@@ -10,17 +10,22 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import procrastinate
+import pytest
+from click.testing import CliRunner, Result
 from procrastinate.schema import SchemaManager
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from ioc import db, jobs
 from ioc.app import job_app
-from ioc.settings import PROJECT_ROOT, Settings
+from ioc.cli import main
+from ioc.settings import PROJECT_ROOT, Settings, get_settings
 from reports.media_sweep import sweep_media
 
 FROZEN_SCHEMA = PROJECT_ROOT / "migrations" / "versions" / "0004_procrastinate_3.10.0.sql"
@@ -49,6 +54,28 @@ def clear_queue(engine: Engine) -> None:
         conn.execute(text("DELETE FROM procrastinate_periodic_defers"))
         conn.execute(text("DELETE FROM procrastinate_jobs"))
         conn.execute(text("DELETE FROM procrastinate_workers"))
+
+
+def run_until_empty(app: procrastinate.App, found: jobs.Resources) -> None:
+    """Run a worker in-process until the queue is empty.
+
+    In a thread of its own: the browser tests' Playwright keeps an event loop running in the main
+    thread, and the worker runs one of its own.
+    """
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            jobs.run_worker(app, found, wait=False, install_signal_handlers=False)
+        except BaseException as exc:  # handed to the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=work, name="test-worker")
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the worker did not empty the queue within a minute"
+    if failures:
+        raise failures[0]
 
 
 def count(conn: Session | Engine, job_id: int) -> int:
@@ -112,7 +139,7 @@ def test_a_committed_job_runs_on_the_real_queue(
         assert job_id is not None
         app = jobs.make_app(db.database_url(settings), [blueprint])
         found = jobs.Resources(settings, db.make_sessionmaker(engine))
-        jobs.run_worker(app, found, wait=False, install_signal_handlers=False)
+        run_until_empty(app, found)
         assert marker.read_text(encoding="utf-8") == "xin chào ioc_test"
         assert count(engine, job_id) == 0  # succeeded jobs leave the queue
     finally:
@@ -158,3 +185,31 @@ def test_ioc_worker_runs_jobs_and_stops_on_sigterm(
         assert '"media_swept"' in errors and '"removed": 1' in errors
     finally:
         clear_queue(engine)
+
+
+def test_ioc_worker_on_an_unmigrated_database_says_what_to_do(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert settings.database_url
+    empty = make_url(settings.database_url).set(database="ioc_test_no_queue")
+    url = empty.render_as_string(hide_password=False)
+    db.ensure_database(url)
+    monkeypatch.setenv("IOC_DATABASE_URL", url)
+    get_settings.cache_clear()
+    results: list[Result] = []
+    try:
+        # In a thread, for the same reason as run_until_empty.
+        thread = threading.Thread(
+            target=lambda: results.append(CliRunner().invoke(main, ["worker"]))
+        )
+        thread.start()
+        thread.join(timeout=60)
+    finally:
+        get_settings.cache_clear()
+        admin = create_engine(empty.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE "ioc_test_no_queue" WITH (FORCE)'))
+        admin.dispose()
+    [result] = results
+    assert result.exit_code == 1, result.output
+    assert "ioc db migrate" in result.output and "procrastinate_" in result.output

@@ -20,7 +20,7 @@ from ioc.settings import Settings
 from ioc.web import get_db
 from reports.media_sweep import sweep, sweep_media
 from reports.models import ReportMedia
-from tests.ioc.test_jobs import clear_queue
+from tests.ioc.test_jobs import clear_queue, run_until_empty
 from tests.reports.conftest import files_under, multipart, photo
 
 DAY = 24 * 3600
@@ -118,7 +118,7 @@ def test_the_sweep_runs_on_the_real_queue(engine: Engine, media_settings: Settin
         with db.session_scope(db.make_sessionmaker(engine)) as session:
             job_id = jobs.defer(session, sweep_media, timestamp=0)
         found = jobs.Resources(media_settings, db.make_sessionmaker(engine))
-        jobs.run_worker(job_app(media_settings), found, wait=False, install_signal_handlers=False)
+        run_until_empty(job_app(media_settings), found)
         assert not orphan.exists() and fresh.exists()
         with engine.connect() as conn:
             left = conn.execute(STATUS, {"id": job_id}).all()
