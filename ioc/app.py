@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import procrastinate
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -16,17 +17,25 @@ from sqlalchemy.engine import Engine
 import dashboard
 import reports
 import routing
-from ioc import assets, db, logs, problems, templating
+from ioc import assets, db, jobs, logs, problems, templating
 from ioc import views as frame_views
 from ioc.auth import views as auth_views
 from ioc.middleware import RequestContext
 from ioc.settings import Settings
 from reports import api as reports_api
+from reports import media_sweep
 from reports import views as reports_views
 from routing import admin_rules_views, admin_views, api_views
 from routing import views as routing_views
 
 FEATURE_PACKAGES = (routing, reports, dashboard)
+# The tasks of the feature packages, and their periodic jobs.
+JOB_BLUEPRINTS = (media_sweep.blueprint,)
+
+
+def job_app(settings: Settings) -> procrastinate.App:
+    """The job queue app with every feature package's tasks (the worker's, and the tests')."""
+    return jobs.make_app(db.database_url(settings), JOB_BLUEPRINTS)
 
 
 def content_security_policy(settings: Settings, nonce: str) -> str:

@@ -6,14 +6,17 @@ Part of the composition root: it may import the feature packages.
 from __future__ import annotations
 
 import getpass
+import subprocess
 import sys
 from pathlib import Path
 
 import click
+from procrastinate.exceptions import ConnectorException
 from sqlalchemy import func, select
 
-from ioc import assets, db, migrate, seeding
+from ioc import assets, db, jobs, logs, migrate, seeding
 from ioc import doctor as doctor_checks
+from ioc.app import job_app
 from ioc.auth import service as auth_service
 from ioc.auth.models import Role, User
 from ioc.errors import DomainError
@@ -259,6 +262,24 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     )
 
 
+@main.command()
+def worker() -> None:
+    """Run the job worker and its periodic jobs (the media sweep) until Ctrl-C or SIGTERM."""
+    settings = _settings()
+    logs.configure(json=settings.log_json)
+    engine = db.make_engine(db.database_url(settings), pool_size=settings.jobs.concurrency)
+    try:
+        found = jobs.Resources(settings=settings, sessionmaker=db.make_sessionmaker(engine))
+        jobs.run_worker(job_app(settings), found)
+    except ConnectorException as exc:
+        raise click.ClickException(
+            f"The job queue cannot be used (is the database up and migrated? `ioc db migrate`): "
+            f"{exc.__cause__ or exc}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
 DEMO_ADDRESSES = """
   Trang chủ / Home:                {base}/
   Bản đồ phường / Wards map:       {base}/map/jurisdictions
@@ -278,7 +299,13 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(db_migrate)
     ctx.invoke(seed, force=False)
     click.echo(DEMO_ADDRESSES.format(base=f"http://{host}:{port}", password=DEMO_PASSWORD))
-    ctx.invoke(serve, host=host, port=port, workers=1, reload=False)
+    # The job worker runs beside the server; Ctrl-C (or the server's end) stops both.
+    worker_process = subprocess.Popen([sys.executable, "-m", "ioc.cli", "worker"])
+    try:
+        ctx.invoke(serve, host=host, port=port, workers=1, reload=False)
+    finally:
+        worker_process.terminate()
+        worker_process.wait(timeout=30)
 
 
 main.add_command(routing_group)

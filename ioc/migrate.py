@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from alembic.config import Config
+from geoalchemy2 import alembic_helpers
 from sqlalchemy.engine import Connection
 
+from ioc import jobs
 from ioc.settings import PROJECT_ROOT
+
+
+def include_object(*args: Any) -> bool:
+    """What autogenerate compares: the models, not PostGIS's tables nor the job queue's."""
+    spatial = alembic_helpers.include_object(*args)  # type: ignore[no-untyped-call]
+    return bool(spatial) and jobs.include_object(*args)
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

@@ -55,6 +55,16 @@ class RoutingSettings(BaseModel):
     nearest_ward_metres: float = Field(default=300.0, ge=0)
 
 
+class JobSettings(BaseModel):
+    """The job worker and its periodic jobs (``IOC_JOBS__…``)."""
+
+    # Jobs run at once per worker; the machine's cores are the web server's first.
+    concurrency: int = Field(default=1, ge=1)
+    # A media file no row refers to is removed once it is this old: long enough that a request
+    # still writing and referencing it has finished (or failed) by then.
+    media_grace_hours: float = Field(default=24.0, ge=1.0)
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment."""
 
@@ -71,6 +81,7 @@ class Settings(BaseSettings):
     map: MapSettings = Field(default_factory=MapSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
     token_ttl_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5

@@ -12,6 +12,7 @@ import ioc.auth.models
 import ioc.seeding  # noqa: F401
 import reports.models  # noqa: F401
 import routing.models  # noqa: F401 - registers the tables on the metadata
+from ioc import migrate
 from ioc.db import Base, database_url
 from ioc.settings import get_settings
 
@@ -26,7 +27,7 @@ def _url() -> str:
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
-        include_object=alembic_helpers.include_object,
+        include_object=migrate.include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         compare_type=True,

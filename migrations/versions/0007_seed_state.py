@@ -1,7 +1,7 @@
 """Seed state: the fingerprint of the last seed, so an unchanged seed is skipped.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-29
 """
 

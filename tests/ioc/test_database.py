@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from geoalchemy2 import alembic_helpers
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ import routing.models  # noqa: F401
 from ioc.auth.models import Role, User
 from ioc.cli import seed_all
 from ioc.db import Base
+from ioc.migrate import include_object
 from ioc.settings import Settings
 from routing.models import Agency, AgencyKind, Jurisdiction, JurisdictionLevel
 
@@ -26,7 +26,7 @@ def test_database_is_postgis_on_a_unix_socket_only(dbs: Session, settings: Setti
 def test_migrations_match_the_models(dbs: Session) -> None:
     context = MigrationContext.configure(
         dbs.connection(),
-        opts={"include_object": alembic_helpers.include_object, "compare_type": True},
+        opts={"include_object": include_object, "compare_type": True},
     )
     assert compare_metadata(context, Base.metadata) == []
 
