@@ -186,8 +186,8 @@ def _nul_in_json(document: Any) -> str | None:
         path, value = pending.pop()
         if isinstance(value, str) and NUL in value:
             return path or "body"
-        children = value.items() if isinstance(value, dict) else enumerate(value)
         if isinstance(value, dict | list):
+            children = value.items() if isinstance(value, dict) else enumerate(value)
             for key, child in children:
                 child_path = f"{path}.{key}" if path else str(key)
                 if NUL in str(key):

@@ -216,3 +216,16 @@ def test_every_429_says_when_to_try_again(settings: Settings, engine: Engine) ->
     with TestClient(app) as client:
         response = client.get("/api/v1/limited")
     assert response.status_code == 429 and response.headers["Retry-After"] == "600"
+
+
+def test_json_bodies_with_nulls_and_numbers_pass_the_nul_check() -> None:
+    from ioc.middleware import body_scanner
+
+    def scan(body: bytes) -> str | None:
+        scanner = body_scanner("application/json")
+        assert scanner is not None
+        scanner.feed(body)
+        return scanner.close()
+
+    assert scan(b'{"name": null, "phone": 5, "ok": true, "list": [1, null, "a"]}') is None
+    assert scan(b'{"contact": {"names": ["a", "b\\u0000c"]}}') == "contact.names.1"
