@@ -8,7 +8,7 @@ from typing import Any
 
 from geoalchemy2 import Geography
 from sqlalchemy import ColumnElement, Select, cast, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from reports.models import (
     OPEN_STATES,
@@ -43,8 +43,8 @@ def categories() -> Select[Category]:
 
 
 def report_by_code(code: str) -> Select[Report]:
-    """A report by its tracking code."""
-    return select(Report).where(Report.tracking_code == code)
+    """A report by its tracking code, with its media (the status shows them to those who may)."""
+    return select(Report).options(selectinload(Report.media)).where(Report.tracking_code == code)
 
 
 def idempotency_key(key: str) -> Select[IdempotencyKey]:

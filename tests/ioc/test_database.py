@@ -8,7 +8,7 @@ from geoalchemy2 import alembic_helpers
 from psycopg import sql
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 import ioc.auth.models  # noqa: F401 - registers the tables
 import routing.models  # noqa: F401
@@ -50,7 +50,11 @@ def test_seed_loads_real_wards_with_their_committees(dbs: Session) -> None:
         .where(Jurisdiction.level == JurisdictionLevel.ward)
     )
     assert wards == 70  # 30 of the former Bà Rịa – Vũng Tàu, 40 of Huế
-    tam_thang = dbs.scalar(select(Jurisdiction).where(Jurisdiction.full_name == "Phường Tam Thắng"))
+    tam_thang = dbs.scalar(
+        select(Jurisdiction)
+        .options(selectinload(Jurisdiction.parent))
+        .where(Jurisdiction.full_name == "Phường Tam Thắng")
+    )
     assert tam_thang is not None and tam_thang.vintage == "2025" and tam_thang.parent is not None
     assert tam_thang.parent.code == "79"
     committee = dbs.scalar(select(Agency).where(Agency.jurisdiction_id == tam_thang.id))
