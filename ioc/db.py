@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import psycopg
+from psycopg import sql
 from sqlalchemy import DateTime, MetaData, create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 __all__ = ["Base", "Session", "TimestampMixin", "utcnow"]
@@ -61,6 +63,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def create_database(conn: Connection, name: str | None) -> None:
+    """``CREATE DATABASE`` with the name quoted by psycopg, whatever characters it holds."""
+    if not name:
+        raise ValueError("the database URL names no database")
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)  # the project's only driver
+    driver.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def ensure_database(url: str) -> bool:
     """Create the database named in ``url`` if it is missing; true if it was created."""
     target = make_url(url)
@@ -72,7 +83,7 @@ def ensure_database(url: str) -> bool:
                 text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
             ).scalar()
             if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                create_database(conn, name)
             return not exists
     finally:
         admin.dispose()

@@ -25,6 +25,8 @@ from ioc.db import Base, TimestampMixin, utcnow
 from ioc.i18n import N_
 from routing.sla import Priority
 
+# Relationships are lazy="raise": each query loads what its caller reads (an N+1 fails in tests).
+
 
 class ReportState(enum.StrEnum):
     """The lifecycle of DOMAIN.md."""
@@ -127,7 +129,7 @@ class Report(TimestampMixin, Base):
     submitter_key: Mapped[str] = mapped_column(String(64))  # HMAC of the address: rate limits
 
     media: Mapped[list[ReportMedia]] = relationship(
-        back_populates="report", order_by="ReportMedia.position"
+        back_populates="report", order_by="ReportMedia.position", lazy="raise"
     )
 
 
@@ -153,7 +155,7 @@ class ReportMedia(Base):
     exif_lon: Mapped[float | None] = mapped_column(Float)
     taken_at: Mapped[datetime | None]
 
-    report: Mapped[Report] = relationship(back_populates="media")
+    report: Mapped[Report] = relationship(back_populates="media", lazy="raise")
 
 
 class ReportEvent(Base):
@@ -173,7 +175,7 @@ class ReportEvent(Base):
     to_state: Mapped[ReportState] = mapped_column(Enum(ReportState, native_enum=False, length=16))
     note: Mapped[str] = mapped_column(Text, default="")
 
-    report: Mapped[Report] = relationship()
+    report: Mapped[Report] = relationship(lazy="raise")
 
 
 class Follower(TimestampMixin, Base):
@@ -198,7 +200,7 @@ class IdempotencyKey(TimestampMixin, Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
 
-    report: Mapped[Report] = relationship()
+    report: Mapped[Report] = relationship(lazy="raise")
 
 
 class TrackingCounter(Base):

@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.dml import ReturningInsert
 
 from reports.models import (
@@ -58,8 +58,8 @@ def categories() -> Select[Category]:
 
 
 def report_by_code(code: str) -> Select[Report]:
-    """A report by its tracking code."""
-    return select(Report).where(Report.tracking_code == code)
+    """A report by its tracking code, with its media (the status shows them to those who may)."""
+    return select(Report).options(selectinload(Report.media)).where(Report.tracking_code == code)
 
 
 def idempotency_key(key: str) -> Select[IdempotencyKey]:

@@ -24,7 +24,8 @@ OptionalText = Annotated[str | None, Form()]
 @router.get("/rules")
 def rules(request: Request, db: SessionDep, _: AdminUser) -> Response:
     """Every rule in the order they are tried (by category, then by number)."""
-    rows = db.scalars(select(RoutingRule).order_by(RoutingRule.position)).all()
+    query = select(RoutingRule).options(*svc.RULE_REFS).order_by(RoutingRule.position)
+    rows = db.scalars(query).all()
     return templating.render(request, "routing/rules.html", {"rules": rows, "kinds": KIND_NAMES})
 
 
@@ -32,7 +33,9 @@ def _load_rule(db: SessionDep, position: str) -> RoutingRule | None:
     if position == "new":
         return None
     rule = (
-        db.scalar(select(RoutingRule).where(RoutingRule.position == int(position)))
+        db.scalar(
+            select(RoutingRule).options(*svc.RULE_REFS).where(RoutingRule.position == int(position))
+        )
         if position.isdigit()
         else None
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
@@ -117,9 +117,30 @@ def _digest(area: dict[str, Any] | None) -> str | None:
     return hashlib.sha256(json.dumps(area, sort_keys=True).encode()).hexdigest()[:16]
 
 
+# What the snapshots below read, loaded with the rows that need them: relationships raise when
+# not loaded, so that a forgotten one fails in tests instead of costing a query per row. The one
+# row a reference needs is joined; the rules' places come in one more statement.
+AGENCY_REFS = (
+    joinedload(Agency.parent).load_only(Agency.code),
+    joinedload(Agency.jurisdiction).load_only(Jurisdiction.code),
+)
+RULE_REFS = (
+    joinedload(RoutingRule.category),
+    joinedload(RoutingRule.agency).load_only(Agency.code, Agency.name),
+    selectinload(RoutingRule.jurisdictions).load_only(Jurisdiction.code, Jurisdiction.full_name),
+)
+
+
 def agency_data(db: Session, agency: Agency, *, with_area: bool = False) -> dict[str, Any]:
     """An agency as plain data; the service area as a digest (or in full with ``with_area``)."""
     area = area_geojson(db, agency.id) if agency.id else None
+    return agency_snapshot(agency, area, with_area=with_area)
+
+
+def agency_snapshot(
+    agency: Agency, area: dict[str, Any] | None, *, with_area: bool = False
+) -> dict[str, Any]:
+    """An agency with its service area already read (GeoJSON) as plain data."""
     data = AgencyIn(
         code=agency.code,
         name=agency.name,
@@ -205,17 +226,20 @@ def _agency(db: Session, code: str | None, field: str) -> Agency | None:
     return found
 
 
-def _check_no_cycle(agency: Agency | None, parent: Agency | None) -> None:
-    """An agency may not be its own ancestor."""
+def _check_no_cycle(db: Session, agency: Agency | None, parent: Agency | None) -> None:
+    """An agency may not be its own ancestor (the chain is walked on ids read in one query)."""
+    if parent is None:
+        return
+    parents = dict(db.execute(select(Agency.id, Agency.parent_id)).all())
     seen: set[int] = set()
-    node = parent
+    node: int | None = parent.id
     while node is not None:
-        if (agency is not None and node.id == agency.id) or node.id in seen:
+        if (agency is not None and node == agency.id) or node in seen:
             raise InvalidInput(
                 N_("This parent would make the agency its own ancestor."), field="parent"
             )
-        seen.add(node.id)
-        node = node.parent
+        seen.add(node)
+        node = parents.get(node)
 
 
 def parse_area(db: Session, area: dict[str, Any]) -> Any:
@@ -265,7 +289,7 @@ def save_agency(
     if other is not None and other is not existing:
         raise InvalidInput(N_("This code is already used."), field="code")
     parent = _agency(db, data.parent, "parent")
-    _check_no_cycle(existing, parent)
+    _check_no_cycle(db, existing, parent)
     jurisdiction = _jurisdiction(db, data.jurisdiction, "jurisdiction")
     new_area = parse_area(db, area) if isinstance(area, dict) else area
     if existing is not None and isinstance(area, dict) and _same_area(db, existing, new_area):

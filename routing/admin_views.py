@@ -157,7 +157,7 @@ def agencies(
     kind: AgencyKind | None = None,
 ) -> Response:
     """Agencies, filtered by a search text and kind."""
-    query = select(Agency).order_by(Agency.kind, Agency.code)
+    query = select(Agency).options(*svc.AGENCY_REFS).order_by(Agency.kind, Agency.code)
     if q.strip():
         pattern = f"%{q.strip()}%"
         query = query.where(or_(Agency.code.ilike(pattern), Agency.name.ilike(pattern)))
@@ -170,7 +170,7 @@ def agencies(
 def _load_agency(db: SessionDep, code: str) -> Agency | None:
     if code == "new":
         return None
-    agency = db.scalar(select(Agency).where(Agency.code == code))
+    agency = db.scalar(select(Agency).options(*svc.AGENCY_REFS).where(Agency.code == code))
     if agency is None:
         raise NotFound()
     return agency

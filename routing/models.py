@@ -25,6 +25,8 @@ from ioc.db import Base, TimestampMixin, utcnow
 from routing.sla import Priority
 
 CURRENT_VINTAGE = "2025"  # the boundary set that routing uses
+# Every relationship is lazy="raise": a query loads what its caller reads (selectinload or
+# joinedload), so that a forgotten load fails in tests instead of costing a query per row.
 
 
 class JurisdictionLevel(enum.StrEnum):
@@ -89,7 +91,7 @@ class Jurisdiction(TimestampMixin, Base):
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True)
     )
 
-    parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id])
+    parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id], lazy="raise")
 
 
 class Agency(TimestampMixin, Base):
@@ -116,8 +118,8 @@ class Agency(TimestampMixin, Base):
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True)
     )
 
-    jurisdiction: Mapped[Jurisdiction | None] = relationship()
-    parent: Mapped[Agency | None] = relationship(remote_side=[id])
+    jurisdiction: Mapped[Jurisdiction | None] = relationship(lazy="raise")
+    parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="raise")
 
 
 class Category(Base):
@@ -183,10 +185,12 @@ class RoutingRule(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     note: Mapped[str] = mapped_column(String(500), default="")
 
-    category: Mapped[Category] = relationship()
-    agency: Mapped[Agency | None] = relationship()
+    category: Mapped[Category] = relationship(lazy="raise")
+    agency: Mapped[Agency | None] = relationship(lazy="raise")
     # Limit: apply only to points in these wards (or wards of these provinces); empty = anywhere.
-    jurisdictions: Mapped[list[Jurisdiction]] = relationship(secondary=rule_jurisdictions)
+    jurisdictions: Mapped[list[Jurisdiction]] = relationship(
+        secondary=rule_jurisdictions, lazy="raise"
+    )
 
 
 class DayOff(Base):

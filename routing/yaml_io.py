@@ -9,13 +9,14 @@ imported again changes nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
@@ -49,35 +50,40 @@ class ImportResult:
 
 def export_doc(db: Session) -> dict[str, Any]:
     """All routing data as plain data, in a stable order."""
-    agencies = db.scalars(select(Agency).order_by(Agency.code))
+    area = func.ST_AsGeoJSON(Agency.service_area, svc.GEOJSON_DECIMALS)
+    rows = db.execute(select(Agency, area).options(*svc.AGENCY_REFS).order_by(Agency.code)).all()
+    areas = {agency.id: json.loads(text) if text else None for agency, text in rows}
+    rules = select(RoutingRule).options(*svc.RULE_REFS).order_by(RoutingRule.position)
     return {
         "version": 1,
         "categories": [
             svc.category_data(c)
             for c in db.scalars(select(Category).order_by(Category.sort_order, Category.code))
         ],
-        "agencies": [_agency_entry(db, a) for a in _parents_first(list(agencies))],
-        "rules": [
-            svc.rule_data(r) for r in db.scalars(select(RoutingRule).order_by(RoutingRule.position))
+        "agencies": [
+            _agency_entry(a, areas[a.id]) for a in _parents_first([agency for agency, _ in rows])
         ],
+        "rules": [svc.rule_data(r) for r in db.scalars(rules)],
         "days_off": [svc.day_data(d) for d in db.scalars(select(DayOff).order_by(DayOff.day))],
     }
 
 
-def _agency_entry(db: Session, agency: Agency) -> dict[str, Any]:
-    data = svc.agency_data(db, agency, with_area=True)
+def _agency_entry(agency: Agency, area: dict[str, Any] | None) -> dict[str, Any]:
+    data = svc.agency_snapshot(agency, area, with_area=True)
     data.pop("service_area_digest")
     return data
 
 
 def _parents_first(agencies: list[Agency]) -> list[Agency]:
     """Agencies ordered so that each parent comes before its children (then by code)."""
+    by_id = {agency.id: agency for agency in agencies}
     depth: dict[int, int] = {}
 
     def level(agency: Agency) -> int:
         if agency.id not in depth:
             depth[agency.id] = 0  # guards a (forbidden) cycle
-            depth[agency.id] = level(agency.parent) + 1 if agency.parent else 0
+            parent = by_id.get(agency.parent_id) if agency.parent_id else None
+            depth[agency.id] = level(parent) + 1 if parent else 0
         return depth[agency.id]
 
     return sorted(agencies, key=lambda a: (level(a), a.code))
@@ -128,7 +134,9 @@ def _duplicates(doc: RoutingDoc) -> list[str]:
 
 def _references(db: Session, doc: RoutingDoc) -> list[str]:
     """Unknown agencies, categories and ward codes, and cycles of parents."""
-    parents = {a.code: (a.parent.code if a.parent else None) for a in db.scalars(select(Agency))}
+    parent = aliased(Agency)
+    rows = db.execute(select(Agency.code, parent.code).outerjoin(parent, Agency.parent)).all()
+    parents: dict[str, str | None] = dict(rows)
     parents.update({a.code: a.parent for a in doc.agencies})
     categories = set(db.scalars(select(Category.code))) | {c.code for c in doc.categories}
     places = set(
@@ -209,11 +217,15 @@ def apply(db: Session, actor: svc.Actor, doc: RoutingDoc) -> ImportResult:
         existing = db.scalar(select(Category).where(Category.code == category.code))
         svc.save_category(db, actor, category, existing)
     for agency in _file_parents_first(doc.agencies):
-        found = db.scalar(select(Agency).where(Agency.code == agency.code))
+        found = db.scalar(
+            select(Agency).options(*svc.AGENCY_REFS).where(Agency.code == agency.code)
+        )
         area = agency.service_area if "service_area" in agency.model_fields_set else svc.KEEP
         svc.save_agency(db, actor, agency, found, area)
     for rule in doc.rules:
-        existing_rule = db.scalar(select(RoutingRule).where(RoutingRule.position == rule.position))
+        existing_rule = db.scalar(
+            select(RoutingRule).options(*svc.RULE_REFS).where(RoutingRule.position == rule.position)
+        )
         svc.save_rule(db, actor, rule, existing_rule)
     for day in doc.days_off:
         svc.save_day(db, actor, day)

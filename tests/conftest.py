@@ -11,8 +11,9 @@ from typing import Protocol
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
+from psycopg import sql
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from ioc import db, migrate
@@ -38,15 +39,17 @@ def _test_database_url() -> str:
 
 def _recreate(url: str) -> None:
     """A fresh database every run, so the migrations are tested from nothing."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
     target = make_url(url)
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+    try:
+        with admin.connect() as conn:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(drop.format(sql.Identifier(target.database or "")))
+            db.create_database(conn, target.database)
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

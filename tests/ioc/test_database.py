@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from psycopg import sql
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, selectinload
 
 import ioc.auth.models  # noqa: F401 - registers the tables
 import routing.models  # noqa: F401
 from ioc.auth.models import Role, User
 from ioc.cli import seed_all
-from ioc.db import Base
+from ioc.db import Base, ensure_database
 from ioc.migrate import include_object
 from ioc.settings import Settings
 from routing.models import Agency, AgencyKind, Jurisdiction, JurisdictionLevel
@@ -48,7 +50,11 @@ def test_seed_loads_real_wards_with_their_committees(dbs: Session) -> None:
         .where(Jurisdiction.level == JurisdictionLevel.ward)
     )
     assert wards == 70  # 30 of the former Bà Rịa – Vũng Tàu, 40 of Huế
-    tam_thang = dbs.scalar(select(Jurisdiction).where(Jurisdiction.full_name == "Phường Tam Thắng"))
+    tam_thang = dbs.scalar(
+        select(Jurisdiction)
+        .options(selectinload(Jurisdiction.parent))
+        .where(Jurisdiction.full_name == "Phường Tam Thắng")
+    )
     assert tam_thang is not None and tam_thang.vintage == "2025" and tam_thang.parent is not None
     assert tam_thang.parent.code == "79"
     committee = dbs.scalar(select(Agency).where(Agency.jurisdiction_id == tam_thang.id))
@@ -93,3 +99,24 @@ def test_demo_staff_accounts_exist_with_hashed_passwords(dbs: Session) -> None:
     assert users["operator"].role == Role.ioc_operator
     assert users["admin"].password_hash.startswith("$argon2id$")
     assert "demo12345" not in users["admin"].password_hash
+
+
+def test_a_database_name_with_quotes_and_semicolons_is_created_as_named(
+    settings: Settings,
+) -> None:
+    # An f-string would end the identifier at the quote and run the rest as SQL.
+    name = 'ioc_test "odd"; DROP DATABASE ioc_test; --'
+    assert settings.database_url
+    url = make_url(settings.database_url).set(database=name)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        assert ensure_database(url.render_as_string(hide_password=False)) is True
+        assert ensure_database(url.render_as_string(hide_password=False)) is False
+        with admin.connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database")).scalars().all()
+            assert name in names and make_url(settings.database_url).database in names
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.dispose()
