@@ -212,8 +212,21 @@ class LocalCluster:
                 "max_connections = 100\n"
             )
 
+    def dead_postmaster(self) -> int | None:
+        """The pid in ``postmaster.pid`` if that process died and nobody reaped it (a zombie).
+
+        After a crash, a container whose init reaps nothing keeps the postmaster as a zombie:
+        ``pg_ctl`` and PostgreSQL itself would take it for a running server and never start.
+        """
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+            stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+        except (OSError, ValueError, IndexError):
+            return None
+        return pid if stat.rsplit(")", 1)[1].split()[0] == "Z" else None
+
     def running(self) -> bool:
-        if not self.initialised():
+        if not self.initialised() or self.dead_postmaster() is not None:
             return False
         status = self._run([str(self.bindir() / "pg_ctl"), "status", "-D", str(self.data_dir)])
         return status.returncode == 0
@@ -225,6 +238,10 @@ class LocalCluster:
         if self.running():
             return
         self._prepare_dirs()
+        if self.dead_postmaster() is not None:
+            # Its process is gone: drop the lock files it left, and crash recovery follows.
+            (self.data_dir / "postmaster.pid").unlink()
+            (self.socket_dir / f".s.PGSQL.{PORT}.lock").unlink(missing_ok=True)
         self._make_durable()
         done = self._run(
             [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -13,6 +14,8 @@ import psycopg
 import pytest
 
 from ioc.pgcluster import MAX_SOCKET_PATH, ClusterError, LocalCluster, orphaned_servers
+
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 def test_cluster_lives_under_var_when_the_path_is_short() -> None:
@@ -89,3 +92,45 @@ def _wait_gone(pid: int) -> None:
     deadline = time.monotonic() + 30
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def test_a_crashed_server_that_nobody_reaped_is_started_again() -> None:
+    """A SIGKILLed postmaster whose parent never reaps it (some containers' init) is a zombie."""
+    top = _reachable_dir()
+    cluster = LocalCluster(top / "var")
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come to this test, which waits
+    try:
+        cluster.start()
+        pid = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        _wait_for_state(pid, "Z")
+        assert cluster.dead_postmaster() == pid and not cluster.running()
+        cluster.start()
+        assert cluster.running() and _show(cluster, "fsync") == "on"
+    finally:
+        cluster.stop()
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        _reap_children()
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def _wait_for_state(pid: int, state: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == state:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never reached state {state}")
+
+
+def _reap_children() -> None:
+    """Collect the adopted processes that have ended (the killed postmaster and its backends)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
