@@ -19,18 +19,19 @@ import reports
 import routing
 from ioc import assets, db, jobs, logs, problems, templating
 from ioc import views as frame_views
+from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
 from ioc.middleware import RequestContext
 from ioc.settings import Settings
 from reports import api as reports_api
-from reports import media_sweep
+from reports import housekeeping, media_sweep
 from reports import views as reports_views
 from routing import admin_rules_views, admin_views, api_views
 from routing import views as routing_views
 
 FEATURE_PACKAGES = (routing, reports, dashboard)
 # The tasks of the feature packages, and their periodic jobs.
-JOB_BLUEPRINTS = (media_sweep.blueprint,)
+JOB_BLUEPRINTS = (auth_tasks.blueprint, media_sweep.blueprint, housekeeping.blueprint)
 
 
 def job_app(settings: Settings) -> procrastinate.App:

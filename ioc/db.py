@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import sql
 from sqlalchemy import DateTime, MetaData, create_engine, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.expression import Executable
 
 __all__ = ["Base", "Session", "TimestampMixin", "utcnow"]
 
@@ -87,6 +88,13 @@ def ensure_database(url: str) -> bool:
             return not exists
     finally:
         admin.dispose()
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 @contextmanager
