@@ -32,6 +32,21 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_db)]
 
 
+def commit_on_success(db: SessionDep) -> Iterator[Session]:
+    """The request's session for routes that write: committed when the route returns, rolled
+    back when it raises, before the answer is sent (so a 2xx always means committed)."""
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
+
+# "function" scope: the commit runs when the route returns, not after the response is sent.
+WriteSessionDep = Annotated[Session, Depends(commit_on_success, scope="function")]
+
+
 def client_address(request: Request) -> str:
     """The sender's address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
     return request.client.host if request.client else "-"

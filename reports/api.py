@@ -14,7 +14,7 @@ from ioc.auth.models import User
 from ioc.errors import InvalidInput, NotFound
 from ioc.i18n import N_, get_locale
 from ioc.settings import Settings
-from ioc.web import OptionalUser, SessionDep, SettingsDep, client_address
+from ioc.web import OptionalUser, SessionDep, SettingsDep, WriteSessionDep, client_address
 from reports import queries, service, status, tracking
 from reports.intake_form import IntakeForm, read_form
 from reports.media import MediaStore
@@ -194,7 +194,7 @@ def report_status(
 @router.post("/api/v1/reports/{tracking_code}/follow", status_code=201, response_model=FollowOut)
 def follow_report(
     request: Request,
-    db: SessionDep,
+    db: WriteSessionDep,
     settings: SettingsDep,
     user: OptionalUser,
     tracking_code: str,
@@ -205,7 +205,6 @@ def follow_report(
     report = service.follow(
         db, settings, tracking_code, contact or FollowIn(), client_address(request)
     )
-    db.commit()
     return FollowOut(
         tracking_code=report.tracking_code,
         following=True,
@@ -216,7 +215,7 @@ def follow_report(
 @router.post("/api/v1/reports/nearby/{handle}/follow", status_code=201, response_model=FollowOut)
 def follow_nearby(
     request: Request,
-    db: SessionDep,
+    db: WriteSessionDep,
     settings: SettingsDep,
     handle: str,
     contact: Annotated[FollowIn | None, Body()] = None,
@@ -230,7 +229,6 @@ def follow_nearby(
     report = service.follow_open(
         db, settings, found, contact or FollowIn(), client_address(request)
     )
-    db.commit()
     if report.state not in PUBLIC_STATES:
         return FollowOut(following=True)
     return FollowOut(

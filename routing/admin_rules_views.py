@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ioc import templating
 from ioc.errors import InvalidInput, NotFound
-from ioc.web import CsrfProtected, SessionDep
+from ioc.web import CsrfProtected, SessionDep, WriteSessionDep
 from routing import admin_service as svc
 from routing.admin_forms import AdminUser, actor, checkbox, form_error, validated
 from routing.models import Category, DayOff, JurisdictionLevel, RoutingRule, RuleTarget
@@ -67,7 +67,7 @@ def rule_form(request: Request, db: SessionDep, _: AdminUser, position: str) -> 
 @router.post("/rules/{position}", dependencies=[CsrfProtected])
 def rule_save(
     request: Request,
-    db: SessionDep,
+    db: WriteSessionDep,
     user: AdminUser,
     position: str,
     new_position: Annotated[str, Form(alias="position")] = "",
@@ -101,17 +101,15 @@ def rule_save(
         db.rollback()
         context = _rule_context(db, rule, values)
         return form_error(request, "routing/rule_form.html", context, error)
-    db.commit()
     return RedirectResponse("/admin/routing/rules", status_code=303)
 
 
 @router.post("/rules/{position}/delete", dependencies=[CsrfProtected])
-def rule_delete(db: SessionDep, user: AdminUser, position: str) -> Response:
+def rule_delete(db: WriteSessionDep, user: AdminUser, position: str) -> Response:
     """Remove a rule."""
     rule = _load_rule(db, position)
     if rule is not None:
         svc.delete_rule(db, actor(user), rule)
-        db.commit()
     return RedirectResponse("/admin/routing/rules", status_code=303)
 
 
@@ -128,7 +126,7 @@ def days(request: Request, db: SessionDep, _: AdminUser) -> Response:
 @router.post("/days", dependencies=[CsrfProtected])
 def day_save(
     request: Request,
-    db: SessionDep,
+    db: WriteSessionDep,
     user: AdminUser,
     day: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
@@ -142,13 +140,11 @@ def day_save(
         db.rollback()
         rows = db.scalars(select(DayOff).order_by(DayOff.day.desc())).all()
         return form_error(request, "routing/days.html", {"days": rows, "values": values}, error)
-    db.commit()
     return RedirectResponse("/admin/routing/days", status_code=303)
 
 
 @router.post("/days/{day}/delete", dependencies=[CsrfProtected])
-def day_delete(db: SessionDep, user: AdminUser, day: date) -> Response:
+def day_delete(db: WriteSessionDep, user: AdminUser, day: date) -> Response:
     """Remove a day off."""
     svc.delete_day(db, actor(user), day)
-    db.commit()
     return RedirectResponse("/admin/routing/days", status_code=303)

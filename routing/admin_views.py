@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from ioc import templating
 from ioc.errors import InvalidInput, NotFound
 from ioc.i18n import N_
-from ioc.web import CsrfProtected, SessionDep
+from ioc.web import CsrfProtected, SessionDep, WriteSessionDep
 from routing import admin_service as svc
 from routing import yaml_io
 from routing.admin_forms import AdminUser, actor, checkbox, form_error, validated
@@ -108,7 +108,7 @@ def category_form(request: Request, db: SessionDep, _: AdminUser, code: str) -> 
 @router.post("/categories/{code}", dependencies=[CsrfProtected])
 def category_save(
     request: Request,
-    db: SessionDep,
+    db: WriteSessionDep,
     user: AdminUser,
     code: str,
     new_code: Annotated[str, Form(alias="code")] = "",
@@ -141,7 +141,6 @@ def category_save(
         db.rollback()
         context = _category_context(category, values)
         return form_error(request, "routing/category_form.html", context, error)
-    db.commit()
     return RedirectResponse("/admin/routing/categories", status_code=303)
 
 
@@ -213,7 +212,7 @@ def _read_area(upload: UploadFile | None) -> dict[str, Any] | None:
 @router.post("/agencies/{code}", dependencies=[CsrfProtected])
 def agency_save(
     request: Request,
-    db: SessionDep,
+    db: WriteSessionDep,
     user: AdminUser,
     code: str,
     new_code: Annotated[str, Form(alias="code")] = "",
@@ -247,5 +246,4 @@ def agency_save(
         db.rollback()
         context = _agency_context(db, agency, values)
         return form_error(request, "routing/agency_form.html", context, error)
-    db.commit()
     return RedirectResponse("/admin/routing/agencies", status_code=303)

@@ -22,6 +22,7 @@ from ioc.web import (
     CsrfProtected,
     SessionDep,
     SettingsDep,
+    WriteSessionDep,
     bearer_token,
     client_address,
     require_role,
@@ -67,7 +68,7 @@ def _authenticate(
 @router.post("/login", dependencies=[CsrfProtected])
 def login(
     request: Request,
-    db: SessionDep,
+    db: WriteSessionDep,
     settings: SettingsDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
@@ -87,7 +88,6 @@ def login(
             request, "login.html", {**context, "error": i18n.gettext(BAD_CREDENTIALS)}, status=401
         )
     token = service.start_session(db, settings, user)
-    db.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -101,11 +101,10 @@ def login(
 
 
 @router.post("/logout", dependencies=[CsrfProtected])
-def logout(request: Request, db: SessionDep) -> Response:
+def logout(request: Request, db: WriteSessionDep) -> Response:
     """End this browser's session."""
     if token := request.cookies.get(SESSION_COOKIE):
         service.end_session(db, token)
-        db.commit()
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -125,13 +124,12 @@ def token(
 
 
 @router.post("/api/v1/auth/logout", status_code=204, response_class=Response)
-def revoke(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
+def revoke(request: Request, db: WriteSessionDep, settings: SettingsDep) -> Response:
     """Revoke the bearer token this request carries: it is refused from now on."""
     bearer = bearer_token(request)
     if bearer is None:
         raise Unauthorized()
     service.revoke_token(db, settings, bearer)
-    db.commit()
     return Response(status_code=204)
 
 
@@ -150,11 +148,10 @@ def users_page(request: Request, db: SessionDep, settings: SettingsDep, _: Admin
 
 
 @router.post("/admin/users/{user_id}/unlock", dependencies=[CsrfProtected])
-def unlock_user(user_id: int, db: SessionDep, _: AdminUser) -> Response:
+def unlock_user(user_id: int, db: WriteSessionDep, _: AdminUser) -> Response:
     """Let a locked account sign in again at once."""
     user = db.get(User, user_id)
     if user is None:
         raise NotFound()
     service.unlock(db, user.username)
-    db.commit()
     return RedirectResponse("/admin/users", status_code=303)
