@@ -19,9 +19,10 @@ from ioc import doctor as doctor_checks
 from ioc.app import job_app
 from ioc.auth import service as auth_service
 from ioc.auth.models import Role, User
+from ioc.cli_context import CliContext, pass_cli
 from ioc.errors import DomainError
 from ioc.pgcluster import ClusterError, LocalCluster
-from ioc.settings import Settings, get_settings
+from ioc.settings import Settings
 from reports import seed as reports_seed
 from routing import seed as routing_seed
 from routing.commands import routing_group
@@ -35,16 +36,11 @@ DEMO_STAFF = (
 )
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Field reports and city operations centre."""
+    ctx.call_on_close(ctx.ensure_object(CliContext).close)
 
 
 @main.group("db")
@@ -53,9 +49,10 @@ def db_group() -> None:
 
 
 @db_group.command("start")
-def db_start() -> None:
+@pass_cli
+def db_start(cli: CliContext) -> None:
     """Start the embedded PostgreSQL + PostGIS under var/ (unless IOC_DATABASE_URL is set)."""
-    settings = _settings()
+    settings = cli.get_settings()
     if settings.database_url:
         click.echo("IOC_DATABASE_URL is set: using that server, starting none.")
         return
@@ -70,9 +67,10 @@ def db_start() -> None:
 
 
 @db_group.command("stop")
-def db_stop() -> None:
+@pass_cli
+def db_stop(cli: CliContext) -> None:
     """Stop the embedded cluster."""
-    settings = _settings()
+    settings = cli.get_settings()
     if settings.database_url:
         click.echo("IOC_DATABASE_URL is set: nothing to stop.")
         return
@@ -81,23 +79,26 @@ def db_stop() -> None:
 
 
 @db_group.command("url")
-def db_url() -> None:
+@pass_cli
+def db_url(cli: CliContext) -> None:
     """Print the database URL the app uses."""
-    click.echo(db.database_url(_settings()))
+    click.echo(db.database_url(cli.get_settings()))
 
 
 @db_group.command("migrate")
-def db_migrate() -> None:
+@pass_cli
+def db_migrate(cli: CliContext) -> None:
     """Bring the schema to the newest revision."""
-    migrate.upgrade(db.database_url(_settings()))
+    migrate.upgrade(db.database_url(cli.get_settings()))
     click.echo("Database schema is up to date.")
 
 
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
-def db_revision(message: str) -> None:
+@pass_cli
+def db_revision(cli: CliContext, message: str) -> None:
     """Autogenerate a migration from the models."""
-    migrate.revision(message, db.database_url(_settings()))
+    migrate.revision(message, db.database_url(cli.get_settings()))
 
 
 def seed_all(session: db.Session, settings: Settings) -> str:
@@ -138,28 +139,23 @@ def seed_fingerprint(settings: Settings) -> str:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Seed even if nothing changed since the last seed.")
-def seed(force: bool) -> None:
+@pass_cli
+def seed(cli: CliContext, force: bool) -> None:
     """Load the shipped wards, agencies and rules (demo accounts and reports in demo mode)."""
-    settings = _settings()
-    engine = db.make_engine(db.database_url(settings))
-    sessions = db.make_sessionmaker(engine)
-    try:
-        print_ = seed_fingerprint(settings)
+    settings = cli.get_settings()
+    sessions = cli.sessionmaker()
+    print_ = seed_fingerprint(settings)
+    with db.session_scope(sessions) as session:
+        if not force and seeding.is_current(session, "seed", print_):
+            click.echo("Seed data unchanged since the last seed: skipped (--force seeds anyway).")
+            return
+        click.echo(seed_all(session, settings))
+    if settings.demo:
         with db.session_scope(sessions) as session:
-            if not force and seeding.is_current(session, "seed", print_):
-                click.echo(
-                    "Seed data unchanged since the last seed: skipped (--force seeds anyway)."
-                )
-                return
-            click.echo(seed_all(session, settings))
-        if settings.demo:
-            with db.session_scope(sessions) as session:
-                added = reports_seed.load_demo_reports(session, settings)
-            click.echo(f"demo reports added: {added}")
-        with db.session_scope(sessions) as session:
-            seeding.record(session, "seed", print_)
-    finally:
-        engine.dispose()
+            added = reports_seed.load_demo_reports(session, settings)
+        click.echo(f"demo reports added: {added}")
+    with db.session_scope(sessions) as session:
+        seeding.record(session, "seed", print_)
 
 
 @main.command()
@@ -182,15 +178,19 @@ def user_group() -> None:
 @click.option("--agency", "agency_code", help="Agency code (for agency_staff).")
 @click.option("--name", "full_name", default="")
 @click.option("--password", envvar="IOC_NEW_PASSWORD", help="Prompted for when omitted.")
+@pass_cli
 def user_add(
-    username: str, role: str, agency_code: str | None, full_name: str, password: str | None
+    cli: CliContext,
+    username: str,
+    role: str,
+    agency_code: str | None,
+    full_name: str,
+    password: str | None,
 ) -> None:
     """Create a staff account."""
-    settings = _settings()
     password = password or getpass.getpass("Password: ")
-    engine = db.make_engine(db.database_url(settings))
     try:
-        with db.session_scope(db.make_sessionmaker(engine)) as session:
+        with db.session_scope(cli.sessionmaker()) as session:
             agency_id = None
             if agency_code:
                 agency_id = session.scalar(select(Agency.id).where(Agency.code == agency_code))
@@ -206,21 +206,16 @@ def user_add(
             )
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        engine.dispose()
     click.echo(f"User {username} ({role}) created.")
 
 
 @user_group.command("unlock")
 @click.argument("username")
-def user_unlock(username: str) -> None:
+@pass_cli
+def user_unlock(cli: CliContext, username: str) -> None:
     """Let an account locked by the sign-in limit try again at once."""
-    engine = db.make_engine(db.database_url(_settings()))
-    try:
-        with db.session_scope(db.make_sessionmaker(engine)) as session:
-            found = auth_service.unlock(session, username)
-    finally:
-        engine.dispose()
+    with db.session_scope(cli.sessionmaker()) as session:
+        found = auth_service.unlock(session, username)
     if not found:
         raise click.ClickException(f"No user {username!r}")
     click.echo(f"User {username} may sign in again.")
@@ -242,12 +237,13 @@ def assets_sync() -> None:
 @click.option("--port", default=8000, type=int)
 @click.option("--workers", default=1, type=int)
 @click.option("--reload", is_flag=True)
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+@pass_cli
+def serve(cli: CliContext, host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the app with uvicorn."""
     import uvicorn
 
     try:
-        _settings().check_secret()
+        cli.get_settings().check_secret()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     uvicorn.run(
@@ -263,21 +259,19 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 
 
 @main.command()
-def worker() -> None:
+@pass_cli
+def worker(cli: CliContext) -> None:
     """Run the job worker and its periodic jobs (the media sweep) until Ctrl-C or SIGTERM."""
-    settings = _settings()
+    settings = cli.get_settings()
     logs.configure(json=settings.log_json)
-    engine = db.make_engine(db.database_url(settings), pool_size=settings.jobs.concurrency)
+    sessions = cli.sessionmaker(pool_size=settings.jobs.concurrency)
     try:
-        found = jobs.Resources(settings=settings, sessionmaker=db.make_sessionmaker(engine))
-        jobs.run_worker(job_app(settings), found)
+        jobs.run_worker(job_app(settings), jobs.Resources(settings=settings, sessionmaker=sessions))
     except ConnectorException as exc:
         raise click.ClickException(
             f"The job queue cannot be used (is the database up and migrated? `ioc db migrate`): "
             f"{exc.__cause__ or exc}"
         ) from exc
-    finally:
-        engine.dispose()
 
 
 DEMO_ADDRESSES = """

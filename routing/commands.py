@@ -5,20 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session, sessionmaker
 
-from ioc import db
-from ioc.settings import get_settings
+from ioc import cli_context
 from routing import yaml_io
 from routing.admin_service import Actor
-
-
-def _sessionmaker() -> sessionmaker[Session]:
-    try:
-        settings = get_settings()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    return db.make_sessionmaker(db.make_engine(db.database_url(settings)))
 
 
 @click.group("routing")
@@ -30,7 +20,7 @@ def routing_group() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def export(output: Path | None) -> None:
     """Write all routing data as YAML (to stdout, or to a file)."""
-    with _sessionmaker()() as session:
+    with cli_context.current().sessionmaker()() as session:
         text = yaml_io.dump(session)
     if output is None:
         click.echo(text, nl=False)
@@ -44,7 +34,7 @@ def export(output: Path | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Check the file and report, change nothing.")
 def import_(file: Path, dry_run: bool) -> None:
     """Check a YAML file whole, then add or update what it lists (all or nothing)."""
-    factory = _sessionmaker()
+    factory = cli_context.current().sessionmaker()
     try:
         with factory() as session:
             result = yaml_io.import_text(session, Actor("cli"), file.read_text(encoding="utf-8"))

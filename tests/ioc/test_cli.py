@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -15,20 +15,26 @@ from ioc import seeding
 from ioc.auth.models import Role, User
 from ioc.auth.passwords import verify_password
 from ioc.cli import main
+from ioc.cli_context import CliContext
 from ioc.seeding import SeedState
 from ioc.settings import Settings, get_settings
 
 
+class ContextRunner(CliRunner):
+    """Invokes the CLI with a context on the test database (no environment, no patching)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Result:
+        kwargs.setdefault("obj", CliContext(settings=self.settings))
+        return super().invoke(*args, **kwargs)
+
+
 @pytest.fixture
-def cli_env(
-    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[CliRunner]:
-    assert settings.database_url
-    monkeypatch.setenv("IOC_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("IOC_SECRET_KEY", settings.secret_key)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+def cli_env(settings: Settings) -> CliRunner:
+    return ContextRunner(settings)
 
 
 def test_user_add_creates_a_hashed_account(cli_env: CliRunner, engine: Engine) -> None:
@@ -84,13 +90,9 @@ def test_serve_refuses_a_default_secret_outside_demo(monkeypatch: pytest.MonkeyP
     assert result.exit_code != 0 and "IOC_SECRET_KEY is the default" in result.output
 
 
-def test_a_second_seed_with_unchanged_data_is_skipped(
-    cli_env: CliRunner, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(
-        "IOC_DEMO", "0"
-    )  # demo reports would be committed to the shared test database
-    get_settings.cache_clear()
+def test_a_second_seed_with_unchanged_data_is_skipped(settings: Settings, engine: Engine) -> None:
+    # Not in demo mode: demo reports would be committed to the shared test database.
+    cli_env = ContextRunner(settings.model_copy(update={"demo": False}))
     try:
         first = cli_env.invoke(main, ["seed"])
         assert first.exit_code == 0, first.output

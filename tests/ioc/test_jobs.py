@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import procrastinate
-import pytest
 from click.testing import CliRunner, Result
 from procrastinate.schema import SchemaManager
 from sqlalchemy import create_engine, text
@@ -25,7 +24,8 @@ from sqlalchemy.orm import Session
 from ioc import db, jobs
 from ioc.app import job_app
 from ioc.cli import main
-from ioc.settings import PROJECT_ROOT, Settings, get_settings
+from ioc.cli_context import CliContext
+from ioc.settings import PROJECT_ROOT, Settings
 from reports.media_sweep import sweep_media
 
 FROZEN_SCHEMA = PROJECT_ROOT / "migrations" / "versions" / "0004_procrastinate_3.10.0.sql"
@@ -187,25 +187,21 @@ def test_ioc_worker_runs_jobs_and_stops_on_sigterm(
         clear_queue(engine)
 
 
-def test_ioc_worker_on_an_unmigrated_database_says_what_to_do(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ioc_worker_on_an_unmigrated_database_says_what_to_do(settings: Settings) -> None:
     assert settings.database_url
     empty = make_url(settings.database_url).set(database="ioc_test_no_queue")
     url = empty.render_as_string(hide_password=False)
     db.ensure_database(url)
-    monkeypatch.setenv("IOC_DATABASE_URL", url)
-    get_settings.cache_clear()
+    cli = CliContext(settings=settings.model_copy(update={"database_url": url}))
     results: list[Result] = []
     try:
         # In a thread, for the same reason as run_until_empty.
         thread = threading.Thread(
-            target=lambda: results.append(CliRunner().invoke(main, ["worker"]))
+            target=lambda: results.append(CliRunner().invoke(main, ["worker"], obj=cli))
         )
         thread.start()
         thread.join(timeout=60)
     finally:
-        get_settings.cache_clear()
         admin = create_engine(empty.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text('DROP DATABASE "ioc_test_no_queue" WITH (FORCE)'))

@@ -22,7 +22,8 @@ from ioc.app import create_app
 from ioc.auth import service
 from ioc.auth.models import LoginAttempt, LoginThrottle, Role, User
 from ioc.cli import main
-from ioc.settings import Settings, get_settings
+from ioc.cli_context import CliContext
+from ioc.settings import Settings
 from tests.conftest import PASSWORD, MakeUser, csrf_from, sign_in
 from tests.ioc.serving import served
 
@@ -167,24 +168,16 @@ def test_only_an_admin_may_unlock(client: TestClient, make_user: MakeUser) -> No
     assert response.status_code == 403
 
 
-def test_ioc_user_unlock(
-    settings: Settings, engine: Engine, committed_user: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ioc_user_unlock(settings: Settings, engine: Engine, committed_user: str) -> None:
     factory = db.make_sessionmaker(engine)
     with db.session_scope(factory) as session:
         for _ in range(settings.login_max_failures):
             service.admit_check(session, settings, committed_user, "198.51.100.200")
     with db.session_scope(factory) as session:
         assert committed_user in service.locked_accounts(session, settings)
-    assert settings.database_url
-    monkeypatch.setenv("IOC_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("IOC_SECRET_KEY", settings.secret_key)
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(main, ["user", "unlock", committed_user.upper()])
-        missing = CliRunner().invoke(main, ["user", "unlock", "nobody-here"])
-    finally:
-        get_settings.cache_clear()
+    cli = CliContext(settings=settings, sessions=factory)
+    result = CliRunner().invoke(main, ["user", "unlock", committed_user.upper()], obj=cli)
+    missing = CliRunner().invoke(main, ["user", "unlock", "nobody-here"], obj=cli)
     assert result.exit_code == 0, result.output
     assert missing.exit_code != 0 and "No user" in missing.output
     with db.session_scope(factory) as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ioc.cli import main
-from routing import commands, yaml_io
+from ioc.cli_context import CliContext
+from routing import yaml_io
 from routing.admin_service import Actor
 from routing.models import Agency, RoutingAudit
 
@@ -154,25 +154,27 @@ def test_a_file_with_many_errors_reports_them_all(dbs: Session) -> None:
 
 
 @pytest.fixture
-def cli_sessions(dbs: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The CLI bound to the test's transaction."""
-    factory = sessionmaker(bind=dbs.connection(), join_transaction_mode="create_savepoint")
-    monkeypatch.setattr(commands, "_sessionmaker", lambda: factory)
-    yield
+def cli_sessions(dbs: Session) -> CliContext:
+    """A CLI context bound to the test's transaction."""
+    return CliContext(
+        sessions=sessionmaker(bind=dbs.connection(), join_transaction_mode="create_savepoint")
+    )
 
 
 def test_the_cli_exports_and_imports(
-    cli_sessions: None, tmp_path: Path, dbs: Session, exported: str
+    cli_sessions: CliContext, tmp_path: Path, dbs: Session, exported: str
 ) -> None:
     runner = CliRunner()
     out = tmp_path / "routing.yaml"
-    assert runner.invoke(main, ["routing", "export", "-o", str(out)]).exit_code == 0
+    assert (
+        runner.invoke(main, ["routing", "export", "-o", str(out)], obj=cli_sessions).exit_code == 0
+    )
     assert out.read_text(encoding="utf-8") == exported
-    result = runner.invoke(main, ["routing", "import", str(out)])
+    result = runner.invoke(main, ["routing", "import", str(out)], obj=cli_sessions)
     assert result.exit_code == 0 and "changed 0 records" in result.output
     bad = tmp_path / "bad.yaml"
     bad.write_text(_minimal(agencies=[_agency("x-a", "x-b"), _agency("x-b", "x-a")]))
-    failed = runner.invoke(main, ["routing", "import", str(bad)])
+    failed = runner.invoke(main, ["routing", "import", str(bad)], obj=cli_sessions)
     assert failed.exit_code == 1
     assert "nothing imported" in failed.output and "a cycle of parents" in failed.output
     assert dbs.scalar(select(Agency).where(Agency.code == "x-a")) is None
