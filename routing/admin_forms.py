@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.responses import Response
 
 from ioc import i18n, templating
@@ -59,3 +59,94 @@ def form_error(
 def checkbox(value: str | None) -> bool:
     """An HTML checkbox: present means on."""
     return value is not None and value not in ("", "0", "false", "off")
+
+
+class FormFields(BaseModel):
+    """An HTML form as FastAPI reads it (``Annotated[Model, Form()]``): every field text, as
+    typed; ``values()`` turns it into what the form's validated model (``CategoryIn``…) reads."""
+
+    model_config = ConfigDict(extra="ignore")  # the CSRF token is checked by its own dependency
+
+
+class CategoryForm(FormFields):
+    """The category form."""
+
+    code: str = ""
+    name_vi: str = ""
+    name_en: str = ""
+    group: str = ""
+    icon: str = ""
+    default_priority: str = "normal"
+    sort_order: str = "0"
+    geographic: str | None = None
+    active: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The fields for ``CategoryIn`` (and for showing the form again)."""
+        data = self.model_dump()
+        data["sort_order"] = self.sort_order or "0"
+        data["geographic"], data["active"] = checkbox(self.geographic), checkbox(self.active)
+        return data
+
+
+class AgencyForm(FormFields):
+    """The agency form (its service-area file comes as a separate upload)."""
+
+    code: str = ""
+    name: str = ""
+    kind: str = ""
+    jurisdiction: str = ""
+    parent: str = ""
+    email: str = ""
+    phone: str = ""
+    webhook: str = ""
+    active: str | None = None
+    clear_area: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The fields for ``AgencyIn`` (and for showing the form again)."""
+        return {
+            "code": self.code.strip().lower(),
+            "name": self.name,
+            "kind": self.kind,
+            "jurisdiction": self.jurisdiction.strip(),
+            "parent": self.parent.strip().lower(),
+            "active": checkbox(self.active),
+            "contacts": {"email": self.email, "phone": self.phone, "webhook": self.webhook},
+        }
+
+
+class RuleForm(FormFields):
+    """The routing rule form."""
+
+    position: str = ""
+    category: str = ""
+    target: str = ""
+    agency_kind: str = ""
+    level: str = ""
+    agency: str = ""
+    jurisdictions: str = ""
+    note: str = ""
+    within_service_area: str | None = None
+    active: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The fields for ``RuleIn`` (and for showing the form again)."""
+        data = self.model_dump()
+        data["agency"] = self.agency.strip().lower()
+        data["jurisdictions"] = [c for c in self.jurisdictions.replace(",", " ").split() if c]
+        data["within_service_area"] = checkbox(self.within_service_area)
+        data["active"] = checkbox(self.active)
+        return data
+
+
+class DayOffForm(FormFields):
+    """The day-off form."""
+
+    day: str = ""
+    note: str = ""
+    working: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The fields for ``DayOffIn`` (and for showing the form again)."""
+        return {"day": self.day, "note": self.note, "working": checkbox(self.working)}

@@ -13,12 +13,11 @@ from ioc import templating
 from ioc.errors import InvalidInput, NotFound
 from ioc.web import CsrfProtected, SessionDep, WriteSessionDep
 from routing import admin_service as svc
-from routing.admin_forms import AdminUser, actor, checkbox, form_error, validated
+from routing.admin_forms import AdminUser, DayOffForm, RuleForm, actor, form_error, validated
 from routing.models import Category, DayOff, JurisdictionLevel, RoutingRule, RuleTarget
 from routing.schemas import KIND_NAMES, DayOffIn, RuleIn
 
 router = APIRouter(prefix="/admin/routing")
-OptionalText = Annotated[str | None, Form()]
 
 
 @router.get("/rules")
@@ -70,31 +69,11 @@ def rule_save(
     db: WriteSessionDep,
     user: AdminUser,
     position: str,
-    new_position: Annotated[str, Form(alias="position")] = "",
-    category: Annotated[str, Form()] = "",
-    target: Annotated[str, Form()] = "",
-    agency_kind: Annotated[str, Form()] = "",
-    level: Annotated[str, Form()] = "",
-    agency: Annotated[str, Form()] = "",
-    jurisdictions: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
-    within_service_area: OptionalText = None,
-    active: OptionalText = None,
+    form: Annotated[RuleForm, Form()],
 ) -> Response:
     """Save a rule; a form error shows the form again."""
     rule = _load_rule(db, position)
-    values: dict[str, Any] = {
-        "position": new_position,
-        "category": category,
-        "target": target,
-        "agency_kind": agency_kind,
-        "level": level,
-        "agency": agency.strip().lower(),
-        "jurisdictions": [c for c in jurisdictions.replace(",", " ").split() if c],
-        "note": note,
-        "within_service_area": checkbox(within_service_area),
-        "active": checkbox(active),
-    }
+    values = form.values()
     try:
         svc.save_rule(db, actor(user), validated(RuleIn, values), rule)
     except InvalidInput as error:
@@ -128,12 +107,10 @@ def day_save(
     request: Request,
     db: WriteSessionDep,
     user: AdminUser,
-    day: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
-    working: OptionalText = None,
+    form: Annotated[DayOffForm, Form()],
 ) -> Response:
     """Add (or change) a day off."""
-    values = {"day": day, "note": note, "working": checkbox(working)}
+    values = form.values()
     try:
         svc.save_day(db, actor(user), validated(DayOffIn, values))
     except InvalidInput as error:

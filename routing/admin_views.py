@@ -15,14 +15,21 @@ from ioc.i18n import N_
 from ioc.web import CsrfProtected, SessionDep, WriteSessionDep
 from routing import admin_service as svc
 from routing import yaml_io
-from routing.admin_forms import AdminUser, actor, checkbox, form_error, validated
+from routing.admin_forms import (
+    AdminUser,
+    AgencyForm,
+    CategoryForm,
+    actor,
+    checkbox,
+    form_error,
+    validated,
+)
 from routing.models import Agency, AgencyKind, Category, RoutingAudit
 from routing.schemas import GROUPS, KIND_NAMES, AgencyIn, CategoryIn
 from routing.sla import Priority
 
 router = APIRouter(prefix="/admin/routing")
 MAX_AREA_BYTES = 10 * 1024 * 1024
-OptionalText = Annotated[str | None, Form()]
 
 
 @router.get("")
@@ -111,30 +118,11 @@ def category_save(
     db: WriteSessionDep,
     user: AdminUser,
     code: str,
-    new_code: Annotated[str, Form(alias="code")] = "",
-    name_vi: Annotated[str, Form()] = "",
-    name_en: Annotated[str, Form()] = "",
-    group: Annotated[str, Form()] = "",
-    icon: Annotated[str, Form()] = "",
-    default_priority: Annotated[str, Form()] = "normal",
-    sort_order: Annotated[str, Form()] = "0",
-    geographic: OptionalText = None,
-    active: OptionalText = None,
+    form: Annotated[CategoryForm, Form()],
 ) -> Response:
     """Save a category; a form error shows the form again."""
     category = _load_category(db, code)
-    values: dict[str, Any] = {
-        "code": new_code,
-        "name_vi": name_vi,
-        "name_en": name_en,
-        "group": group,
-        "icon": icon,
-        "default_priority": default_priority,
-        "sort_order": sort_order or "0",
-        "geographic": checkbox(geographic),
-        "active": checkbox(active),
-        "sla": category.sla if category else None,
-    }
+    values = {**form.values(), "sla": category.sla if category else None}
     try:
         svc.save_category(db, actor(user), validated(CategoryIn, values), category)
     except InvalidInput as error:
@@ -215,32 +203,15 @@ def agency_save(
     db: WriteSessionDep,
     user: AdminUser,
     code: str,
-    new_code: Annotated[str, Form(alias="code")] = "",
-    name: Annotated[str, Form()] = "",
-    kind: Annotated[str, Form()] = "",
-    jurisdiction: Annotated[str, Form()] = "",
-    parent: Annotated[str, Form()] = "",
-    email: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form()] = "",
-    webhook: Annotated[str, Form()] = "",
-    active: OptionalText = None,
-    clear_area: OptionalText = None,
+    form: Annotated[AgencyForm, Form()],
     service_area: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Save an agency (and its uploaded service area); a form error shows the form again."""
     agency = _load_agency(db, code)
-    values: dict[str, Any] = {
-        "code": new_code.strip().lower(),
-        "name": name,
-        "kind": kind,
-        "jurisdiction": jurisdiction.strip(),
-        "parent": parent.strip().lower(),
-        "active": checkbox(active),
-        "contacts": {"email": email, "phone": phone, "webhook": webhook},
-    }
+    values = form.values()
     try:
         area = _read_area(service_area)
-        change: Any = None if checkbox(clear_area) else area if area is not None else svc.KEEP
+        change: Any = None if checkbox(form.clear_area) else area if area is not None else svc.KEEP
         svc.save_agency(db, actor(user), validated(AgencyIn, values), agency, change)
     except InvalidInput as error:
         db.rollback()
