@@ -527,31 +527,45 @@ def test_public_subtree_holds_only_metadata_free_files(store: MediaStore) -> Non
 def test_same_content_twice_gets_the_same_names(store: MediaStore, tmp_path: Path) -> None:
     data = samples.jpeg()
     first = media.process_photo(data, store)
-    store.commit()
+    assert len(store.written) == 3
     again = MediaStore(store.root)
     assert media.process_photo(data, again) == first
-    assert again.created == ()
-    again.rollback()  # nothing of the first submission may go
+    assert again.written == ()
     assert len(all_files(store.root)) == 3
 
 
-def test_rollback_removes_what_the_submission_wrote(store: MediaStore) -> None:
-    media.process_photo(samples.jpeg(), store)
-    media.process_video(samples.video(), store)
-    assert len(store.created) == 6
-    store.rollback()
-    assert all_files(store.root) == []
-    assert not store.created
+def test_preparing_writes_nothing(store: MediaStore) -> None:
+    photo = media.prepare_photo(samples.jpeg())
+    video = media.prepare_video(samples.video())
+    assert not store.root.exists()
+    stored = photo.store(store), video.store(store)
+    assert len(all_files(store.root)) == 6
+    assert {s.original_path for s in stored} <= set(store.written)
 
 
-def test_store_as_context_manager(store: MediaStore) -> None:
-    with pytest.raises(RuntimeError), MediaStore(store.root) as failing:
-        media.process_photo(samples.jpeg(), failing)
+def test_reusing_a_file_restarts_its_grace_period(store: MediaStore) -> None:
+    """A stray about to be referred to again must look new to the sweep of unreferenced files."""
+    data = samples.jpeg()
+    media.process_photo(data, store)
+    paths = [store.path(relative) for relative in store.written]
+    for path in paths:
+        os.utime(path, (1_000_000, 1_000_000))
+    media.process_photo(data, MediaStore(store.root))
+    now = datetime.now(UTC).timestamp()
+    assert all(now - path.stat().st_mtime < 60 for path in paths)
+
+
+def test_nothing_removes_files_once_written(store: MediaStore) -> None:
+    """Two submissions share a photo; the one that wrote it fails: the file stays for the other."""
+    data = samples.jpeg()
+    failing, succeeding = MediaStore(store.root), MediaStore(store.root)
+    with pytest.raises(RuntimeError):
+        media.process_photo(data, failing)
         raise RuntimeError("the report could not be saved")
-    assert all_files(store.root) == []
-    with MediaStore(store.root) as succeeding:
-        media.process_photo(samples.jpeg(), succeeding)
-    assert len(all_files(store.root)) == 3
+    stored = media.process_photo(data, succeeding)
+    assert succeeding.written == ()
+    for path in (stored.original_path, stored.display_path, stored.thumbnail_path):
+        assert store.path(path).is_file()
 
 
 def test_failed_write_leaves_neither_file_nor_temporary(
@@ -564,7 +578,7 @@ def test_failed_write_leaves_neither_file_nor_temporary(
     with pytest.raises(OSError, match="disk full"):
         store.write(b"some bytes", media.Area.DISPLAY, "jpg")
     assert all_files(store.root) == []
-    assert store.created == ()
+    assert store.written == ()
 
 
 def test_store_paths_refuse_anything_but_store_names(store: MediaStore) -> None:
