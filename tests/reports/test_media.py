@@ -17,7 +17,7 @@ from PIL import Image, ImageFile, JpegImagePlugin
 from ioc.errors import InvalidMedia, PayloadTooLarge
 from reports import media
 from reports.media import MediaKind, MediaLimits, MediaStore, StoredPhoto, StoredVideo
-from reports.media_image import VN_TZ, derive_photo, parse_jpeg
+from reports.media_image import VN_TZ, PixelBudget, derive_photo, parse_jpeg
 from reports.media_video import probe_video
 from tests.reports import media_samples as samples
 
@@ -293,6 +293,40 @@ def test_truncated_images_are_refused(store: MediaStore) -> None:
     assert not store.root.exists()
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        samples.jpeg,  # small: the fast path keeps its coded data without decoding it all
+        lambda: samples.jpeg((4000, 3000), quality=60),  # decoded at a reduced scale
+        lambda: samples.jpeg(progressive=True),
+        lambda: samples.jpeg((2000, 1500), exif=samples.exif_block(orientation=6)),
+    ],
+    ids=["fast-path", "large", "progressive", "rotated"],
+)
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
+def test_jpeg_cut_short_with_an_end_marker_is_refused(
+    make: Callable[[], bytes], keep: float, store: MediaStore
+) -> None:
+    """libjpeg only warns on such a file and fills the missing part grey: that must not pass."""
+    with pytest.raises(InvalidMedia) as caught:
+        media.process_photo(samples.cut_with_end_marker(make(), keep), store)
+    assert caught.value.detail == "The photo could not be read. It may be damaged or incomplete."
+    assert not store.root.exists()
+
+
+def test_photos_of_one_submission_share_a_pixel_budget() -> None:
+    budget = PixelBudget(1_000_000)
+    png = samples.png((800, 600))  # 0.48 MP each, decoded in full
+    derive_photo(png, "PNG", max_pixels=50_000_000, field="photos", budget=budget)
+    derive_photo(png, "PNG", max_pixels=50_000_000, field="photos", budget=budget)
+    with pytest.raises(PayloadTooLarge) as caught:
+        derive_photo(png, "PNG", max_pixels=50_000_000, field="photos", budget=budget)
+    assert caught.value.field == "photos" and caught.value.params == {"megapixels": 1}
+    # A large JPEG counts at the DCT scale it is decoded at, not at its full size.
+    big = samples.jpeg((4000, 3000), quality=60)
+    derive_photo(big, "JPEG", max_pixels=50_000_000, field="photos", budget=PixelBudget(4_000_000))
+
+
 def _jpeg_with(segment: bytes) -> bytes:
     """A small JPEG with raw bytes put right after SOI."""
     data = samples.jpeg((64, 48), metadata=False)
@@ -376,6 +410,11 @@ def test_a_video_is_not_a_photo(store: MediaStore) -> None:
 
 
 # --- Videos -----------------------------------------------------------------------------------
+
+
+def test_a_faststart_mp4_is_accepted(store: MediaStore) -> None:
+    video = media.process_video(samples.faststart_mp4(), store)
+    assert video.duration_s == pytest.approx(3.0, abs=0.3)
 
 
 @pytest.mark.parametrize("name", VIDEOS)
@@ -472,8 +511,25 @@ def test_damaged_video_is_refused_or_probed(
         samples.video()[:48] + bytes(2000),
         samples.truncated(samples.video("webm", "libvpx"), 0.3),
         samples.jpeg(),
+        samples.mp4_claiming(),
+        samples.mp4_claiming(mdat=True, sample=False),
+        samples.mp4_claiming(mdat=False, sample=True),
+        samples.truncated(samples.faststart_mp4(), 0.8),
+        samples.webm_claiming(),
     ],
-    ids=["avi", "matroska", "audio-only", "garbage-after-ftyp", "truncated-webm", "photo"],
+    ids=[
+        "avi",
+        "matroska",
+        "audio-only",
+        "garbage-after-ftyp",
+        "truncated-webm",
+        "photo",
+        "mp4-claims-2-gb",
+        "mdat-claims-2-gb",
+        "sample-claims-2-gb",
+        "faststart-mp4-cut-short",
+        "webm-segment-claims-2-gb",
+    ],
 )
 def test_unacceptable_videos_are_refused(data: bytes, store: MediaStore) -> None:
     with pytest.raises(InvalidMedia):
