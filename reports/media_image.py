@@ -387,7 +387,25 @@ def _fit_rgb(image: ImageFile.ImageFile, side: int, field: str, budget: PixelBud
     if isinstance(image, JpegImagePlugin.JpegImageFile):
         image.draft("RGB", target)  # libjpeg's DCT scaling: 1/2, 1/4 or 1/8 while decoding
     _decode(image, field, budget)
-    return _resized(_rgb(image), side, target)
+    return _resized(_rgb(_reduced(image, target)), side, target)
+
+
+def _reduced(image: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """Shrink by a whole factor in the image's own mode before converting it to RGB.
+
+    A 49 MP PNG held as RGBA is 196 MB; flattening or resizing it at full size makes one or two
+    more copies of that (resize premultiplies alpha into a copy), so shrink it first.
+    """
+    factor = min(image.width // target[0], image.height // target[1])
+    if factor < 2:
+        return image
+    try:
+        return image.reduce(factor)
+    except ValueError:  # no box reduction in this mode
+        if image.mode.startswith("I;16"):  # 16-bit grey: a box resize does the same
+            size = (image.width // factor, image.height // factor)
+            return image.resize(size, Image.Resampling.BOX)
+        return image  # palette and bilevel: one byte or less a pixel, converted as they are
 
 
 def _resized(image: Image.Image, side: int, target: tuple[int, int] | None = None) -> Image.Image:
