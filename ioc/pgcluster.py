@@ -50,7 +50,8 @@ def choose_version(root: Path = Path("/"), cluster_version: str | None = None) -
         return cluster_version
     versions = server_versions(root)
     with_postgis = [v for v in versions if has_postgis(v, root)]
-    return (with_postgis or versions or [None])[0]
+    found = with_postgis or versions
+    return found[0] if found else None
 
 
 def install_command(version: str) -> str:
