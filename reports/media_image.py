@@ -172,14 +172,18 @@ def _derive_jpeg(data: bytes, max_pixels: int, field: str, budget: PixelBudget) 
     layout = parse_jpeg(data, field)
     _check_pixels((layout.width, layout.height), max_pixels, field)
     facts = read_facts(exif_from_bytes(layout.exif))
-    check_scans_complete(layout.stripped, field)
-    # Decoding the stripped stream proves on every upload that the public copy is a valid JPEG.
-    image = _open(layout.stripped, "JPEG", field)
+    image = _open(layout.stripped, "JPEG", field)  # headers only, for the colour profile
     icc = _rgb_icc(image)
     if _usable_as_is(layout, facts.orientation):
+        # One decode, by FFmpeg at the scale the thumbnail needs: it proves the public copy is a
+        # whole, valid JPEG and gives the thumbnail's pixels.
+        shift = _lowres(image.size, THUMBNAIL_SIDE)
+        budget.charge(_scaled(image.size, shift), field)
+        small = decode_scans(layout.stripped, field, shift)
         display = layout.stripped
-        thumbnail = _encode(_fit_rgb(image, THUMBNAIL_SIDE, field, budget), icc)
+        thumbnail = _encode(_resized(_rgb(small), THUMBNAIL_SIDE), icc)
     else:
+        decode_scans(layout.stripped, field)  # 1/8 scale: only to know the scans are whole
         upright = _orient(_fit_rgb(image, DISPLAY_SIDE, field, budget), facts.orientation)
         display, thumbnail = encode_derivatives(upright, icc)
     width, height = _upright_size((layout.width, layout.height), facts.orientation)
@@ -251,17 +255,35 @@ def _segments(data: bytes, field: str) -> Iterator[tuple[int, int, int]]:
         pos = end
 
 
-def check_scans_complete(data: bytes, field: str) -> None:
-    """Refuse a JPEG whose coded data ends early or is damaged (FFmpeg at 1/8 scale)."""
-    codec = av.CodecContext.create("mjpeg", "r")
+def decode_scans(data: bytes, field: str, lowres: int = 3) -> Image.Image:
+    """Decode a JPEG's scans with FFmpeg at 1/2**lowres scale, refusing any damage or early end."""
+    codec: Any = av.CodecContext.create("mjpeg", "r")
     codec.thread_count = 1  # the intake already decodes one photo per core
-    codec.options = {"err_detect": "explode", "lowres": "3"}
+    codec.options = {"err_detect": "explode", "lowres": str(lowres)}
     try:
         frames = [*codec.decode(av.Packet(data)), *codec.decode(None)]
+        if len(frames) != 1:
+            raise ValueError("not one picture")
+        image: Image.Image = frames[0].to_image()
     except (av.FFmpegError, ValueError, MemoryError) as error:
         raise _damaged(field) from error
-    if not frames:
-        raise _damaged(field)
+    return image
+
+
+def _lowres(size: tuple[int, int], side: int) -> int:
+    """The largest DCT scale-down (a power of two, at most 3) that keeps ``side`` pixels."""
+    target = _fit(size, side)
+    shift = 0
+    while shift < 3 and all(
+        scaled >= want for scaled, want in zip(_scaled(size, shift + 1), target, strict=True)
+    ):
+        shift += 1
+    return shift
+
+
+def _scaled(size: tuple[int, int], shift: int) -> tuple[int, int]:
+    """The size a JPEG decodes at, scaled by 1/2**shift (rounded up, as libjpeg and FFmpeg do)."""
+    return -(-size[0] >> shift), -(-size[1] >> shift)
 
 
 def _keep(marker: int, head: bytes, field: str) -> bool:
