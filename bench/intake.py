@@ -1,8 +1,11 @@
 """Benchmark of report intake over loopback: concurrent residents, each sending one report.
 
 Each report carries a distinct 1600x1200 JPEG of about 300 KB with EXIF GPS at a place in Vũng
-Tàu and no typed coordinates. Prints reports per second and p50/p95/p99 latency, then checks that
-every acknowledged report is in the database with its three files.
+Tàu and no typed coordinates. Prints reports per second and p50/p95/p99 latency and the peak
+resident memory (VmHWM) of each worker process, then checks that every acknowledged report is in
+the database with its three files. ``--heavy N`` then sends N reports of five 7000x7000 16-bit PNGs
+(four at a time), the load that once took a worker from 209 MB to 1.4 GB, and prints the peaks
+again.
 
 By default it prepares its own database (``ioc_bench_intake`` in the embedded cluster: created,
 migrated and seeded; ``ioc`` and ``ioc_test`` are never touched), a fresh media root under
@@ -182,6 +185,70 @@ def verify(database_url: str, media_root: Path, results: list[Result]) -> None:
     print(f"checked: {len(ids)} reports, {len(ids)} unique codes, {3 * len(rows)} files present")
 
 
+def heavy_body() -> bytes:
+    """A report of five 7000x7000 16-bit grey PNGs (small files: smooth gradients)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    gradient = Image.linear_gradient("L").resize((7000, 7000)).convert("I")
+    gradient.point(lambda value: value * 256).convert("I;16").save(out, "PNG")
+    png = out.getvalue()
+    fields = {"category": "giao-thong", "lat": str(PLACES[0][0]), "lon": str(PLACES[0][1])}
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; filename="p.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
+    parts += [head + png + b"\r\n"] * 5
+    parts.append(f"--{BOUNDARY}--\r\n".encode())
+    return b"".join(parts)
+
+
+def workers_of(server: subprocess.Popen[bytes]) -> list[int]:
+    """The worker processes of ``ioc serve`` (children running multiprocessing's spawn_main)."""
+    found: list[int] = []
+    pending = [server.pid]
+    while pending:
+        pid = pending.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            pending += [int(child) for child in children]
+            for child in children:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+                if b"spawn_main" in command:
+                    found.append(int(child))
+    return sorted(found)
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """Resident memory now and its peak (VmRSS, VmHWM) of a process, in MB."""
+    values: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def print_memory(label: str, pids: list[int]) -> None:
+    """Print each worker's resident memory and its peak so far."""
+    shown = ", ".join(
+        "worker {}: {:.0f} MB now, peak {:.0f} MB".format(pid, *memory_mb(pid)) for pid in pids
+    )
+    print(f"{label}: {shown}")
+
+
+async def heavy(url: str, count: int) -> list[int]:
+    """Send ``count`` reports of five huge PNGs, four at a time; returns their statuses."""
+    results, _ = await drive(url, [heavy_body()] * count, min(4, count))
+    return [result.status for result in results]
+
+
 def bench_database() -> str:
     """Create, migrate and seed the bench database (idempotent); returns its URL."""
     cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
@@ -239,6 +306,7 @@ def main() -> None:
     parser.add_argument("--url", help="drive this running server instead of starting one")
     parser.add_argument("--database-url", help="with --url: the database to check")
     parser.add_argument("--media-root", type=Path, help="with --url: its IOC_MEDIA_DIR")
+    parser.add_argument("--heavy", type=int, default=0, help="then N reports of 5 huge PNGs")
     args = parser.parse_args()
     bodies = prepare(args.count + 50)
     warmup, bodies = bodies[:50], bodies[50:]
@@ -253,14 +321,25 @@ def main() -> None:
         port = args.port or free_port()
         server = serve(database_url, media_root, args.workers, port)
         url = f"http://127.0.0.1:{port}"
+    pids: list[int] = []
     try:
         asyncio.run(drive(url, warmup, args.clients))
+        if server is not None:
+            pids = workers_of(server)
+            print_memory("after warm-up", pids)
         results, wall = asyncio.run(drive(url, bodies, args.clients))
+        report(results, wall)
+        if pids:
+            print_memory("after the run", pids)
+        if args.heavy:
+            statuses = asyncio.run(heavy(url, args.heavy))
+            print(f"{args.heavy} reports of five 7000x7000 16-bit PNGs: statuses {statuses}")
+            if pids:
+                print_memory("after the heavy reports", pids)
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-    report(results, wall)
     if database_url and media_root:
         verify(database_url, media_root, results)
 

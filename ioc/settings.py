@@ -37,6 +37,8 @@ class IntakeSettings(BaseModel):
     photo_mb: int = 15
     video_mb: int = 50
     video_seconds: int = 60
+    photo_megapixels: int = 50  # per photo, read from its header before decoding
+    request_megapixels: int = 150  # decoded by the photos of one submission in all
     # Mobile carriers put many phones behind one address (CGNAT): keep this generous.
     rate_limit: int = 30
     rate_window_minutes: int = 10
@@ -45,6 +47,9 @@ class IntakeSettings(BaseModel):
     lookups_per_minute: int = 60
     # Submissions processed at once per worker process; more only fight over the CPU (and the GIL).
     concurrency: int = 2
+    # Submissions received at once per worker (spooled to disk); the others wait before their
+    # body is read, so that memory and disk stay bounded however many phones send at once.
+    in_flight: int = 16
 
 
 class RoutingSettings(BaseModel):

@@ -16,7 +16,7 @@ from ioc.i18n import N_, get_locale
 from ioc.settings import Settings
 from ioc.web import OptionalUser, SessionDep, SettingsDep, WriteSessionDep, client_address
 from reports import queries, service, status, tracking
-from reports.intake_form import IntakeForm, read_form
+from reports.intake_form import IntakeForm, check_headers, read_form
 from reports.media import MediaStore
 from reports.models import PUBLIC_STATES, Report
 from reports.schemas import (
@@ -28,7 +28,7 @@ from reports.schemas import (
     ReportCreated,
     ReportStatus,
 )
-from reports.submission import parse_submission
+from reports.submission import MAX_DESCRIPTION, parse_submission
 from reports.tracking import is_tracking_code
 from routing.service import ward_at
 
@@ -44,7 +44,7 @@ SUBMIT_DOC: dict[str, Any] = {
                     "required": ["category"],
                     "properties": {
                         "category": {"type": "string"},
-                        "description": {"type": "string", "maxLength": 5000},
+                        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
                         "lat": {"type": "number", "description": "optional with EXIF GPS"},
                         "lon": {"type": "number", "description": "optional with EXIF GPS"},
                         "location_source": {"enum": ["exif", "device", "map", "given"]},
@@ -72,25 +72,35 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _limiter(request: Request, settings: Settings) -> anyio.CapacityLimiter:
-    """The threads this worker gives to submissions: waiting ones queue in the event loop."""
+def _limiter(request: Request, name: str, size: int) -> anyio.CapacityLimiter:
+    """A limiter of this worker's (made on first use): waiting requests queue in the event loop."""
     state = request.app.state
-    if getattr(state, "intake_limiter", None) is None:
-        state.intake_limiter = anyio.CapacityLimiter(max(1, settings.intake.concurrency))
-    limiter: anyio.CapacityLimiter = state.intake_limiter
+    if getattr(state, name, None) is None:
+        setattr(state, name, anyio.CapacityLimiter(max(1, size)))
+    limiter: anyio.CapacityLimiter = getattr(state, name)
     return limiter
 
 
 def _file(
     db: Session, settings: Settings, form: IntakeForm, key: str | None, address: str, base: str
 ) -> ReportCreated:
-    """Check, store and commit a submission (in a worker thread: media work is CPU-bound)."""
+    """Check, store and commit a submission (in a worker thread: media work is CPU-bound).
+
+    Three steps, so that no pooled connection idles in a transaction while photos are decoded:
+    a short read (the replay of a retry, the rate limit), the media decoded with no transaction
+    open, then one transaction that checks the rest, writes the files and inserts the rows.
+    """
     sub = parse_submission(form, key)
+    earlier = service.precheck(db, settings, sub, address)
+    if earlier is not None:
+        return status.created_response(db, earlier.report, earlier.token, base, None)
+    db.commit()  # read-only so far: ends the transaction and gives the connection back
+    prepared = service.prepare_media(sub, service.media_limits(settings.intake))
+    store = MediaStore(settings.media_dir)
     for _ in range(2):  # a second pass only after a concurrent request with the same key won
         try:
-            with MediaStore(settings.media_dir) as store:
-                intake = service.submit(db, store, settings, sub, address)
-                db.commit()
+            intake = service.submit(db, store, settings, sub, address, prepared)
+            db.commit()
             return status.created_response(db, intake.report, intake.token, base, intake.routed)
         except service.ConcurrentRetryError:
             db.rollback()
@@ -105,12 +115,23 @@ def _file(
 )
 async def submit_report(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
     """File a report (multipart); a retry with the same Idempotency-Key gets the same answer."""
-    form = await read_form(request, settings.intake)
-    key = request.headers.get("idempotency-key")
-    address, base = client_address(request), base_url(request)
-    created = await anyio.to_thread.run_sync(
-        _file, db, settings, form, key, address, base, limiter=_limiter(request, settings)
-    )
+    limits = settings.intake
+    check_headers(request, limits)  # what the headers alone refuse needs no turn
+    async with _limiter(request, "intake_in_flight", limits.in_flight):
+        form = await read_form(request, limits)  # spooled: files past 256 KB go to disk
+        try:
+            created = await anyio.to_thread.run_sync(
+                _file,
+                db,
+                settings,
+                form,
+                request.headers.get("idempotency-key"),
+                client_address(request),
+                base_url(request),
+                limiter=_limiter(request, "intake_limiter", limits.concurrency),
+            )
+        finally:
+            form.close()
     return JSONResponse(created.model_dump(mode="json"), status_code=201)
 
 

@@ -1,11 +1,18 @@
-"""Reading a submission's multipart body within limits, and the fingerprint of what it says."""
+"""Reading a submission's multipart body within limits, and the fingerprint of what it says.
+
+Files are spooled: a part stays in memory up to ``SPOOL_BYTES`` and then moves to a temporary file
+on disk, so that a submission waiting for its turn holds disk, not memory. Nothing reads a whole
+upload into memory here; the media pipeline reads one file at a time when it decodes it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from typing import IO, Final
 
+import anyio.to_thread
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -14,22 +21,49 @@ from ioc.errors import InvalidInput, PayloadTooLarge
 from ioc.i18n import N_
 from ioc.settings import IntakeSettings
 from reports.media import MB
+from reports.media_source import sha256_of
 
 FILE_FIELDS = ("photos", "video")
 MAX_FILE_PARTS = 12  # the parser's own ceiling; the real limits are checked with a clear message
 MAX_TEXT_FIELDS = 30
-MAX_TEXT_BYTES = 64 * 1024
+MAX_TEXT_BYTES = 64 * 1024  # what one text part may hold in memory while the body is parsed
+SPOOL_BYTES: Final = 256 * 1024
+# The longest value, in characters, of each text field the intake reads.
+TEXT_LIMITS: Final = {
+    "category": 64,
+    "description": 5000,
+    "lat": 32,
+    "lon": 32,
+    "location_source": 16,
+    "office": 64,
+    "name": 200,
+    "phone": 40,
+    "email": 254,
+    "private": 8,
+}
 TOO_LARGE = N_("The report is too large: at most %(megabytes)s MB can be sent at once.")
 TOO_MANY_FILES = N_("At most %(photos)s photos and one video can be sent.")
+TOO_LONG = N_("At most %(n)s characters.")
+DESCRIPTION_TOO_LONG = N_("The description may have at most %(n)s characters.")
+_PART_TOO_LARGE = "Part exceeded maximum size"  # starlette's message for max_part_size
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file part of the form, spooled (to disk past ``SPOOL_BYTES``), with its size and digest."""
+
+    file: IO[bytes]
+    size: int
+    sha256: str
 
 
 @dataclass
 class IntakeForm:
-    """The fields of a submission (first value of each) and its files, read into memory."""
+    """The fields of a submission (first value of each) and its spooled files; close it after."""
 
     fields: dict[str, str] = field(default_factory=dict)
-    photos: list[bytes] = field(default_factory=list)
-    videos: list[bytes] = field(default_factory=list)
+    photos: list[Upload] = field(default_factory=list)
+    videos: list[Upload] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """SHA-256 of the fields and of each file's digest: equal for a byte-identical retry."""
@@ -37,9 +71,31 @@ class IntakeForm:
         for name in sorted(self.fields):
             digest.update(f"{name}\0{self.fields[name]}\0".encode())
         for name, files in (("photos", self.photos), ("video", self.videos)):
-            for data in files:
-                digest.update(f"{name}\0".encode() + hashlib.sha256(data).digest())
+            for upload in files:
+                digest.update(f"{name}\0".encode() + bytes.fromhex(upload.sha256))
         return digest.hexdigest()
+
+    def close(self) -> None:
+        """Remove the spooled files."""
+        for upload in (*self.photos, *self.videos):
+            upload.file.close()
+
+
+class _SpoolingParser(MultiPartParser):
+    """Starlette's parser with file parts moved to disk early."""
+
+    spool_max_size = SPOOL_BYTES
+
+    def field_name(self) -> str:
+        """The name of the part being parsed (starlette keeps it in a private attribute)."""
+        return self._current_part.field_name
+
+
+def too_long(name: str) -> InvalidInput:
+    """The error for a text field over its limit, naming the field and the limit."""
+    limit = TEXT_LIMITS.get(name, MAX_TEXT_BYTES)
+    message = DESCRIPTION_TOO_LONG if name == "description" else TOO_LONG
+    return InvalidInput(message, field=name, n=limit)
 
 
 async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
@@ -52,17 +108,21 @@ async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
         yield chunk
 
 
-async def read_form(request: Request, limits: IntakeSettings) -> IntakeForm:
-    """Parse a multipart submission; the declared length is checked before a byte is read."""
-    limit = limits.max_request_mb * MB
+def check_headers(request: Request, limits: IntakeSettings) -> None:
+    """Refuse by the headers alone: a declared length over the limit, or not multipart."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdigit() and int(declared) > limits.max_request_mb * MB:
         raise PayloadTooLarge(TOO_LARGE, megabytes=limits.max_request_mb)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput(N_("Send the report as multipart/form-data."))
-    parser = MultiPartParser(
+
+
+async def read_form(request: Request, limits: IntakeSettings) -> IntakeForm:
+    """Parse a multipart submission; the declared length is checked before a byte is read."""
+    check_headers(request, limits)
+    parser = _SpoolingParser(
         request.headers,
-        _limited(request, limit),
+        _limited(request, limits.max_request_mb * MB),
         max_files=MAX_FILE_PARTS,
         max_fields=MAX_TEXT_FIELDS,
         max_part_size=MAX_TEXT_BYTES,
@@ -72,6 +132,8 @@ async def read_form(request: Request, limits: IntakeSettings) -> IntakeForm:
     except MultiPartException as error:
         if "files" in error.message:
             raise _too_many(limits, "photos") from error
+        if error.message.startswith(_PART_TOO_LARGE):
+            raise too_long(parser.field_name()) from error
         raise InvalidInput(N_("The form could not be read.")) from error
     form = IntakeForm()
     try:
@@ -80,18 +142,21 @@ async def read_form(request: Request, limits: IntakeSettings) -> IntakeForm:
                 await _add_file(form, name, value)
             elif name not in form.fields:
                 form.fields[name] = value
-    finally:
+        _check_counts(form, limits)
+    except BaseException:
         await data.close()
-    _check_counts(form, limits)
+        raise
     return form
 
 
 async def _add_file(form: IntakeForm, name: str, upload: UploadFile) -> None:
     """Keep a file of a known field; an empty part (a file input left empty) is no file."""
-    content = await upload.read()
-    if not content or name not in FILE_FIELDS:
+    if not upload.size or name not in FILE_FIELDS:
+        await upload.close()
         return
-    (form.photos if name == "photos" else form.videos).append(content)
+    digest = await anyio.to_thread.run_sync(sha256_of, upload.file)
+    kept = Upload(upload.file, upload.size, digest)
+    (form.photos if name == "photos" else form.videos).append(kept)
 
 
 def _check_counts(form: IntakeForm, limits: IntakeSettings) -> None:

@@ -10,9 +10,32 @@ Storage is content-addressed under one media root::
     public/display/ab/cd/….jpg                  metadata-free, long side ≤ 1600 px
     public/thumbnails/ab/cd/….jpg               metadata-free, long side ≤ 320 px
 
-Only ``process_photo`` and ``process_video`` write to ``public/``, and only derivatives that carry
-no metadata (videos: their poster frame; the video itself is never public). Each file is named by
-the SHA-256 of its own bytes, so a public name says nothing about the private original.
+Only ``PreparedPhoto.store`` and ``PreparedVideo.store`` write to ``public/``, and only derivatives
+that carry no metadata (videos: their poster frame; the video itself is never public). Each file is
+named by the SHA-256 of its own bytes, so a public name says nothing about the private original.
+
+Write, then reference; never delete on failure
+-----------------------------------------------
+A file exists for as long as a committed row may refer to it, and a request never deletes one:
+
+1. ``prepare_photo``/``prepare_video`` check and decode everything in memory; the intake then runs
+   every other check (category, place, routing) before ``store`` writes the first file. A request
+   refused for bad input therefore leaves no file, with nothing to undo.
+2. Files are written through a temporary file in the same directory, fsynced, then renamed into
+   place: a reader (or a concurrent writer of the same content) sees all of a file or nothing.
+3. The rows that refer to the files are inserted and committed after the files are durable.
+4. If anything fails after the first write (a lost race for an Idempotency-Key, a database
+   error, a crash), the files stay. They may not be ours alone to delete: content addressing
+   means that a concurrent request with the same photo (the retry a weak 3G link produces) may
+   have found the file already there and be about to commit its own row pointing at it. Checking
+   "no committed row refers to it and I created it" before deleting does not help, because that
+   other request's row is not committed yet; only a lock that every writer takes from its
+   existence check to its commit would, and the sweep below makes that unnecessary.
+5. A periodic sweep (run by the job queue) removes files that no ``report_media`` row refers to
+   (``original_path``, ``display_path``, ``thumbnail_path``) and whose modification time is older
+   than a grace period. A writer that finds its file already there sets the file's time to now
+   (``_refresh``), so a stray about to be reused by an in-flight request is not swept from under
+   it; the grace period must exceed the longest a request takes from writing to committing.
 """
 
 from __future__ import annotations
@@ -23,21 +46,20 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
-from typing import BinaryIO, Final, Literal, NamedTuple, Self
+from typing import IO, BinaryIO, Final, Literal, NamedTuple
 
 from ioc.errors import InvalidMedia, PayloadTooLarge
 from ioc.i18n import N_
-from reports.media_image import derive_photo, encode_derivatives
+from reports.media_image import Photo, PixelBudget, derive_photo, encode_derivatives
+from reports.media_source import SNIFF_BYTES, Source, head_of, read_all, sha256_of, size_of
 from reports.media_video import probe_video
 
 MB: Final = 1024 * 1024
-_SNIFF_BYTES: Final = 256
 _HEIC_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
 _HEIF_BRANDS: Final = frozenset({b"mif1", b"msf1"})
 _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})  # no AV1 decoder in our libheif
@@ -103,6 +125,8 @@ class MediaLimits:
     video_bytes: int = 50 * MB
     video_seconds: int = 60
     pixels: int = 50_000_000  # photos and video frames; a bomb claims far more
+    # What the photos of one submission may decode in all (five 24 MP phone photos fit).
+    request_pixels: int = 150_000_000
 
 
 DEFAULT_LIMITS: Final = MediaLimits()
@@ -148,7 +172,7 @@ class StoredFile(NamedTuple):
 
 def sniff(data: bytes, *, field: str = "media") -> MediaKind:
     """The kind of a file from its first bytes; anything we do not accept is InvalidMedia."""
-    head = data[:_SNIFF_BYTES]
+    head = data[:SNIFF_BYTES]
     if head.startswith(b"\xff\xd8\xff"):
         return MediaKind.JPEG
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -186,38 +210,40 @@ def _ebml_doctype(head: bytes) -> bytes | None:
     return head[found + 3 : found + 3 + (head[found + 2] & 0x7F)]
 
 
-# Use one MediaStore per submission. ``rollback()`` removes the files this store created (not
-# those that already existed with the same content); ``commit()`` keeps them. As a context manager
-# it rolls back when the block raises and commits otherwise. A file two concurrent submissions share
-# is created by the first: if that one rolls back while the second commits, the file goes too, so a
-# periodic sweep of files no report refers to remains the last word on orphans.
 class MediaStore:
-    """Content-addressed files under a media root, and the undo list of one submission."""
+    """Content-addressed files under a media root: written before a row refers to them, never
+    removed here (the module docstring says why)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._created: list[Path] = []
+        self._written: list[str] = []
 
     @property
-    def created(self) -> tuple[str, ...]:
-        """Paths (relative to the root) of the files this store created and has not settled."""
-        return tuple(path.relative_to(self.root).as_posix() for path in self._created)
+    def written(self) -> tuple[str, ...]:
+        """Paths (relative to the root) of the files this store wrote (not those it found)."""
+        return tuple(self._written)
 
     def write(self, data: bytes, area: Area, extension: str) -> StoredFile:
         """Store bytes under their SHA-256; an identical file already stored is reused."""
         digest = hashlib.sha256(data).hexdigest()
         return self._put(digest, area, extension, lambda out: out.write(data))
 
-    def write_file(self, source: Path, area: Area, extension: str) -> StoredFile:
-        """Store a copy of a file (such as a spooled video upload) under its SHA-256."""
-        with source.open("rb") as stream:
-            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    def write_source(self, source: Source, area: Area, extension: str) -> StoredFile:
+        """Store a copy of an upload (bytes, a file, a spooled upload) under its SHA-256."""
+        if isinstance(source, bytes):
+            return self.write(source, area, extension)
+        with _opened(source) as stream:
+            digest = sha256_of(stream)
 
         def copy(out: BinaryIO) -> None:
-            with source.open("rb") as stream:
+            with _opened(source) as stream:
                 shutil.copyfileobj(stream, out, MB)
 
         return self._put(digest, area, extension, copy)
+
+    def write_file(self, source: Path, area: Area, extension: str) -> StoredFile:
+        """Store a copy of a file (such as a spooled video upload) under its SHA-256."""
+        return self.write_source(source, area, extension)
 
     def path(self, relative: str) -> Path:
         """The absolute path of a stored file; refuses anything that is not a store name."""
@@ -225,42 +251,38 @@ class MediaStore:
             raise ValueError(f"not a stored media path: {relative!r}")
         return self.root / relative
 
-    def rollback(self) -> None:
-        """Remove the files this store created."""
-        while self._created:
-            with contextlib.suppress(FileNotFoundError):
-                self._created.pop().unlink()
-
-    def commit(self) -> None:
-        """Keep the files this store created: forget them."""
-        self._created.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.rollback()
-
     def _put(
         self, digest: str, area: Area, extension: str, fill: Callable[[BinaryIO], object]
     ) -> StoredFile:
         """Write a file atomically at its content address unless it is already there."""
         relative = f"{area}/{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
         final = self.path(relative)
-        if not final.exists():
+        if not _refresh(final):
             private = area is Area.ORIGINALS
             _make_dirs(final.parent, 0o700 if private else 0o755)
             _write_atomic(final, fill, 0o600 if private else 0o644)
-            self._created.append(final)
+            self._written.append(relative)
         return StoredFile(digest, relative)
+
+
+@contextlib.contextmanager
+def _opened(source: Path | IO[bytes]) -> Iterator[IO[bytes]]:
+    """A file object at the start of the upload (a file is opened and closed again)."""
+    if isinstance(source, Path):
+        with source.open("rb") as stream:
+            yield stream
+    else:
+        source.seek(0)
+        yield source
+
+
+def _refresh(final: Path) -> bool:
+    """Whether the file is there; if so its time is set to now, restarting the sweep's grace."""
+    try:
+        os.utime(final)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _make_dirs(directory: Path, mode: int) -> None:
@@ -303,53 +325,94 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def process_photo(
-    data: bytes,
-    store: MediaStore,
+@dataclass(frozen=True, slots=True)
+class PreparedPhoto:
+    """A checked photo and its derivatives in memory: nothing is written yet."""
+
+    source: Source
+    kind: MediaKind
+    photo: Photo
+
+    def store(self, store: MediaStore) -> StoredPhoto:
+        """Write the private original and the public derivatives."""
+        original = store.write_source(self.source, Area.ORIGINALS, self.kind.extension)
+        display = store.write(self.photo.display, Area.DISPLAY, "jpg")
+        thumbnail = store.write(self.photo.thumbnail, Area.THUMBNAILS, "jpg")
+        return StoredPhoto(
+            sha256=original.sha256,
+            mime=self.kind.value,
+            width=self.photo.width,
+            height=self.photo.height,
+            original_path=original.path,
+            display_path=display.path,
+            thumbnail_path=thumbnail.path,
+            gps=self.photo.gps,
+            taken_at=self.photo.taken_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedVideo:
+    """A checked video, its duration and its poster's derivatives: nothing is written yet."""
+
+    source: Source
+    kind: MediaKind
+    width: int
+    height: int
+    duration_s: float
+    display: bytes
+    thumbnail: bytes
+
+    def store(self, store: MediaStore) -> StoredVideo:
+        """Write the private original and the poster's public derivatives."""
+        original = store.write_source(self.source, Area.ORIGINALS, self.kind.extension)
+        display = store.write(self.display, Area.DISPLAY, "jpg")
+        thumbnail = store.write(self.thumbnail, Area.THUMBNAILS, "jpg")
+        return StoredVideo(
+            sha256=original.sha256,
+            mime=self.kind.value,
+            width=self.width,
+            height=self.height,
+            duration_s=self.duration_s,
+            original_path=original.path,
+            display_path=display.path,
+            thumbnail_path=thumbnail.path,
+        )
+
+
+Prepared = PreparedPhoto | PreparedVideo
+
+
+def prepare_photo(
+    source: Source,
     *,
     limits: MediaLimits = DEFAULT_LIMITS,
     field: str = "photos",
-) -> StoredPhoto:
-    """Check a photo, read its GPS and time, store the private original and public derivatives."""
-    if len(data) > limits.photo_bytes:
+    budget: PixelBudget | None = None,
+) -> PreparedPhoto:
+    """Check a photo, read its GPS and time, and make its public derivatives in memory."""
+    if size_of(source) > limits.photo_bytes:  # refused before it is read into memory
         raise _photo_too_large(limits, field)
-    kind = sniff(data, field=field)
+    kind = sniff(head_of(source), field=field)
     if kind.is_video:
         raise InvalidMedia(field=field)
-    # Everything is checked and derived before the first write: a bad photo leaves no file.
-    photo = derive_photo(data, kind.decoder, max_pixels=limits.pixels, field=field)
-    original = store.write(data, Area.ORIGINALS, kind.extension)
-    display = store.write(photo.display, Area.DISPLAY, "jpg")
-    thumbnail = store.write(photo.thumbnail, Area.THUMBNAILS, "jpg")
-    return StoredPhoto(
-        sha256=original.sha256,
-        mime=kind.value,
-        width=photo.width,
-        height=photo.height,
-        original_path=original.path,
-        display_path=display.path,
-        thumbnail_path=thumbnail.path,
-        gps=photo.gps,
-        taken_at=photo.taken_at,
+    photo = derive_photo(
+        read_all(source), kind.decoder, max_pixels=limits.pixels, field=field, budget=budget
     )
+    return PreparedPhoto(source, kind, photo)
 
 
-def process_video(
-    source: Path | bytes,
-    store: MediaStore,
-    *,
-    limits: MediaLimits = DEFAULT_LIMITS,
-    field: str = "videos",
-) -> StoredVideo:
-    """Check a video (size, container, duration), store it privately and its poster publicly."""
-    size = len(source) if isinstance(source, bytes) else source.stat().st_size
-    if size > limits.video_bytes:
+def prepare_video(
+    source: Source, *, limits: MediaLimits = DEFAULT_LIMITS, field: str = "videos"
+) -> PreparedVideo:
+    """Check a video (size, container, duration) and make its poster's derivatives in memory."""
+    if size_of(source) > limits.video_bytes:
         raise PayloadTooLarge(
             N_("A video may be at most %(megabytes)s MB."),
             field=field,
             megabytes=limits.video_bytes // MB,
         )
-    kind = sniff(_head(source), field=field)
+    kind = sniff(head_of(source), field=field)
     if not kind.is_video:
         raise InvalidMedia(field=field)
     facts = probe_video(
@@ -359,40 +422,58 @@ def process_video(
         max_pixels=limits.pixels,
         field=field,
     )
-    poster_display, poster_thumbnail = encode_derivatives(facts.poster)
-    if isinstance(source, bytes):
-        original = store.write(source, Area.ORIGINALS, kind.extension)
-    else:
-        original = store.write_file(source, Area.ORIGINALS, kind.extension)
-    display = store.write(poster_display, Area.DISPLAY, "jpg")
-    thumbnail = store.write(poster_thumbnail, Area.THUMBNAILS, "jpg")
-    return StoredVideo(
-        sha256=original.sha256,
-        mime=kind.value,
+    display, thumbnail = encode_derivatives(facts.poster)
+    return PreparedVideo(
+        source=source,
+        kind=kind,
         width=facts.poster.width,
         height=facts.poster.height,
         duration_s=facts.duration_s,
-        original_path=original.path,
-        display_path=display.path,
-        thumbnail_path=thumbnail.path,
+        display=display,
+        thumbnail=thumbnail,
     )
 
 
+def prepare_media(
+    source: Source, *, limits: MediaLimits = DEFAULT_LIMITS, field: str = "media"
+) -> Prepared:
+    """Prepare an upload that may be a photo or a video, as its content says."""
+    if sniff(head_of(source), field=field).is_video:
+        return prepare_video(source, limits=limits, field=field)
+    return prepare_photo(source, limits=limits, field=field)
+
+
+def process_photo(
+    data: Source,
+    store: MediaStore,
+    *,
+    limits: MediaLimits = DEFAULT_LIMITS,
+    field: str = "photos",
+) -> StoredPhoto:
+    """Check a photo and store it: everything is checked before the first write."""
+    return prepare_photo(data, limits=limits, field=field).store(store)
+
+
+def process_video(
+    source: Source,
+    store: MediaStore,
+    *,
+    limits: MediaLimits = DEFAULT_LIMITS,
+    field: str = "videos",
+) -> StoredVideo:
+    """Check a video and store it privately, and its poster publicly."""
+    return prepare_video(source, limits=limits, field=field).store(store)
+
+
 def process_media(
-    source: Path | bytes,
+    source: Source,
     store: MediaStore,
     *,
     limits: MediaLimits = DEFAULT_LIMITS,
     field: str = "media",
 ) -> StoredPhoto | StoredVideo:
     """Process an upload that may be a photo or a video, as its content says."""
-    if sniff(_head(source), field=field).is_video:
-        return process_video(source, store, limits=limits, field=field)
-    if isinstance(source, Path):
-        if source.stat().st_size > limits.photo_bytes:  # refuse before reading it into memory
-            raise _photo_too_large(limits, field)
-        source = source.read_bytes()
-    return process_photo(source, store, limits=limits, field=field)
+    return prepare_media(source, limits=limits, field=field).store(store)
 
 
 def _photo_too_large(limits: MediaLimits, field: str) -> PayloadTooLarge:
@@ -402,11 +483,3 @@ def _photo_too_large(limits: MediaLimits, field: str) -> PayloadTooLarge:
         field=field,
         megabytes=limits.photo_bytes // MB,
     )
-
-
-def _head(source: Path | bytes) -> bytes:
-    """The first bytes of an upload, enough to sniff it."""
-    if isinstance(source, bytes):
-        return source[:_SNIFF_BYTES]
-    with source.open("rb") as stream:
-        return stream.read(_SNIFF_BYTES)

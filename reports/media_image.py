@@ -10,7 +10,12 @@ after the image (motion-photo videos) are dropped.
 Each format is opened with its own Pillow plugin class (pillow-heif's ``HeifImageFile`` for
 HEIC/HEIF, the class ``register_heif_opener`` would install) instead of ``Image.open``: only the
 decoder the content was sniffed as sees the bytes, and the pixel limit is ours, checked before
-anything is decoded, instead of Pillow's global ``MAX_IMAGE_PIXELS`` warning.
+anything is decoded, instead of Pillow's global ``MAX_IMAGE_PIXELS`` warning. A ``PixelBudget``
+bounds what one submission decodes in all (JPEGs count at the DCT scale they are decoded at).
+
+libjpeg only warns when a scan ends early (a file cut short with an end marker appended) and fills
+the rest with grey; Pillow drops that warning. So every JPEG's scans are also decoded by FFmpeg at
+1/8 scale, which is cheap, with its error detection set to fail on any damage.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from datetime import datetime, tzinfo
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+import av
 from PIL import ExifTags, Image, ImageFile, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 from pillow_heif.as_plugin import HeifImageFile
 
-from ioc.errors import InvalidMedia
+from ioc.errors import InvalidMedia, PayloadTooLarge
 from ioc.i18n import N_
 
 DISPLAY_SIDE: Final = 1600
@@ -75,6 +81,28 @@ _PLAIN_FRAMES: Final = frozenset({0xC0, 0xC1, 0xC2})
 _NEXT_MARKER: Final = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
+class PixelBudget:
+    """The pixels one submission may still decode; each decode is charged before it runs."""
+
+    def __init__(self, pixels: int) -> None:
+        self.limit = pixels
+        self.left = pixels
+
+    def charge(self, size: tuple[int, int], field: str) -> None:
+        """Take a decode of ``size`` from the budget, or refuse it (413) naming the field."""
+        pixels = size[0] * size[1]
+        if pixels > self.left:
+            raise PayloadTooLarge(
+                N_(
+                    "The photos of one report may have at most %(megapixels)s megapixels "
+                    "in all: send fewer or smaller photos."
+                ),
+                field=field,
+                megapixels=self.limit // 1_000_000,
+            )
+        self.left -= pixels
+
+
 @dataclass(frozen=True, slots=True)
 class PhotoFacts:
     """What a photo's EXIF says: how to turn it upright, where and when it was taken."""
@@ -109,16 +137,24 @@ class JpegLayout:
     stripped: bytes
 
 
-def derive_photo(data: bytes, decoder: str, *, max_pixels: int, field: str) -> Photo:
+def derive_photo(
+    data: bytes,
+    decoder: str,
+    *,
+    max_pixels: int,
+    field: str,
+    budget: PixelBudget | None = None,
+) -> Photo:
     """Read a photo's facts and make its derivatives, decoding it at most once."""
+    budget = budget or PixelBudget(max_pixels)
     if decoder == "JPEG":
-        return _derive_jpeg(data, max_pixels, field)
+        return _derive_jpeg(data, max_pixels, field, budget)
     image = _open(data, decoder, field)
     _check_pixels(image.size, max_pixels, field)
-    _decode(image, field)
+    _decode(image, field, budget)
     facts = read_facts(_exif_of(image))
     icc = _rgb_icc(image)
-    upright = _orient(_fit_rgb(image, DISPLAY_SIDE, field), facts.orientation)
+    upright = _orient(_fit_rgb(image, DISPLAY_SIDE, field, budget), facts.orientation)
     display, thumbnail = encode_derivatives(upright, icc)
     width, height = _upright_size(image.size, facts.orientation)
     return Photo(display, thumbnail, width, height, facts.gps, facts.taken_at)
@@ -131,19 +167,24 @@ def encode_derivatives(upright: Image.Image, icc: bytes | None = None) -> tuple[
     return _encode(display, icc), _encode(thumbnail, icc)
 
 
-def _derive_jpeg(data: bytes, max_pixels: int, field: str) -> Photo:
+def _derive_jpeg(data: bytes, max_pixels: int, field: str, budget: PixelBudget) -> Photo:
     """JPEG: cut metadata out of the stream; decode only at the DCT scale the output needs."""
     layout = parse_jpeg(data, field)
     _check_pixels((layout.width, layout.height), max_pixels, field)
     facts = read_facts(exif_from_bytes(layout.exif))
-    # Decoding the stripped stream proves on every upload that the public copy is a valid JPEG.
-    image = _open(layout.stripped, "JPEG", field)
+    image = _open(layout.stripped, "JPEG", field)  # headers only, for the colour profile
     icc = _rgb_icc(image)
     if _usable_as_is(layout, facts.orientation):
+        # One decode, by FFmpeg at the scale the thumbnail needs: it proves the public copy is a
+        # whole, valid JPEG and gives the thumbnail's pixels.
+        shift = _lowres(image.size, THUMBNAIL_SIDE)
+        budget.charge(_scaled(image.size, shift), field)
+        small = decode_scans(layout.stripped, field, shift)
         display = layout.stripped
-        thumbnail = _encode(_fit_rgb(image, THUMBNAIL_SIDE, field), icc)
+        thumbnail = _encode(_resized(_rgb(small), THUMBNAIL_SIDE), icc)
     else:
-        upright = _orient(_fit_rgb(image, DISPLAY_SIDE, field), facts.orientation)
+        decode_scans(layout.stripped, field)  # 1/8 scale: only to know the scans are whole
+        upright = _orient(_fit_rgb(image, DISPLAY_SIDE, field, budget), facts.orientation)
         display, thumbnail = encode_derivatives(upright, icc)
     width, height = _upright_size((layout.width, layout.height), facts.orientation)
     return Photo(display, thumbnail, width, height, facts.gps, facts.taken_at)
@@ -212,6 +253,37 @@ def _segments(data: bytes, field: str) -> Iterator[tuple[int, int, int]]:
             end = found.start()
         yield marker, pos, end
         pos = end
+
+
+def decode_scans(data: bytes, field: str, lowres: int = 3) -> Image.Image:
+    """Decode a JPEG's scans with FFmpeg at 1/2**lowres scale, refusing any damage or early end."""
+    codec: Any = av.CodecContext.create("mjpeg", "r")
+    codec.thread_count = 1  # the intake already decodes one photo per core
+    codec.options = {"err_detect": "explode", "lowres": str(lowres)}
+    try:
+        frames = [*codec.decode(av.Packet(data)), *codec.decode(None)]
+        if len(frames) != 1:
+            raise ValueError("not one picture")
+        image: Image.Image = frames[0].to_image()
+    except (av.FFmpegError, ValueError, MemoryError) as error:
+        raise _damaged(field) from error
+    return image
+
+
+def _lowres(size: tuple[int, int], side: int) -> int:
+    """The largest DCT scale-down (a power of two, at most 3) that keeps ``side`` pixels."""
+    target = _fit(size, side)
+    shift = 0
+    while shift < 3 and all(
+        scaled >= want for scaled, want in zip(_scaled(size, shift + 1), target, strict=True)
+    ):
+        shift += 1
+    return shift
+
+
+def _scaled(size: tuple[int, int], shift: int) -> tuple[int, int]:
+    """The size a JPEG decodes at, scaled by 1/2**shift (rounded up, as libjpeg and FFmpeg do)."""
+    return -(-size[0] >> shift), -(-size[1] >> shift)
 
 
 def _keep(marker: int, head: bytes, field: str) -> bool:
@@ -321,21 +393,41 @@ def _open(data: bytes, decoder: str, field: str) -> ImageFile.ImageFile:
     return image
 
 
-def _decode(image: ImageFile.ImageFile, field: str) -> None:
+def _decode(image: ImageFile.ImageFile, field: str, budget: PixelBudget) -> None:
     """Decode the pixels now, so that a damaged or truncated file fails here."""
+    if image.tile:  # not decoded yet: charge the size it decodes at (after any DCT scaling)
+        budget.charge(image.size, field)
     try:
         image.load()
     except _DECODE_ERRORS as error:
         raise _damaged(field) from error
 
 
-def _fit_rgb(image: ImageFile.ImageFile, side: int, field: str) -> Image.Image:
+def _fit_rgb(image: ImageFile.ImageFile, side: int, field: str, budget: PixelBudget) -> Image.Image:
     """Decode once, as small as the format allows, as RGB with its long side at most ``side``."""
     target = _fit(image.size, side)
     if isinstance(image, JpegImagePlugin.JpegImageFile):
         image.draft("RGB", target)  # libjpeg's DCT scaling: 1/2, 1/4 or 1/8 while decoding
-    _decode(image, field)
-    return _resized(_rgb(image), side, target)
+    _decode(image, field, budget)
+    return _resized(_rgb(_reduced(image, target)), side, target)
+
+
+def _reduced(image: Image.Image, target: tuple[int, int]) -> Image.Image:
+    """Shrink by a whole factor in the image's own mode before converting it to RGB.
+
+    A 49 MP PNG held as RGBA is 196 MB; flattening or resizing it at full size makes one or two
+    more copies of that (resize premultiplies alpha into a copy), so shrink it first.
+    """
+    factor = min(image.width // target[0], image.height // target[1])
+    if factor < 2:
+        return image
+    try:
+        return image.reduce(factor)
+    except ValueError:  # no box reduction in this mode
+        if image.mode.startswith("I;16"):  # 16-bit grey: a box resize does the same
+            size = (image.width // factor, image.height // factor)
+            return image.resize(size, Image.Resampling.BOX)
+        return image  # palette and bilevel: one byte or less a pixel, converted as they are
 
 
 def _resized(image: Image.Image, side: int, target: tuple[int, int] | None = None) -> Image.Image:

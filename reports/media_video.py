@@ -8,14 +8,17 @@ JPEGs made like photo derivatives.
 The demuxer is the one the content was sniffed as (never FFmpeg's own probing, which knows
 playlist formats that can reach for other files), and every packet of the video stream is read, so
 the duration checked is the one the stream covers, not only what its header claims.
+
+A container's declared sizes must fit the file: FFmpeg quietly stops at the end of the data, so a
+2 KB MP4 whose ``moov`` describes 2 GB of samples would otherwise play as its header says. The
+top-level boxes (MP4, QuickTime) or the Segment (WebM) must end within the file, every packet must
+lie within it, and a stream that declares its frame count must deliver that many packets.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 import av
@@ -23,12 +26,15 @@ from PIL import Image
 
 from ioc.errors import InvalidMedia
 from ioc.i18n import N_
+from reports.media_source import Source, read_at, readable, size_of
 
 POSTER_SECONDS: Final = 1.0
 # Containers round durations (audio priming, edit lists): a "60 s" recording may measure 60.04 s.
 GRACE_SECONDS: Final = 0.5
 # A 60 s video has a few thousand packets; millions mean a file built to keep us busy.
 _MAX_PACKETS: Final = 200_000
+_ISO_DEMUXERS: Final = frozenset({"mp4", "mov"})
+_EBML_HEADER, _SEGMENT = 0x1A45DFA3, 0x18538067
 # Display-matrix rotation (degrees counterclockwise) -> the transposition that shows it upright.
 _ROTATIONS: Final = {
     90: Image.Transpose.ROTATE_90,
@@ -46,17 +52,81 @@ class VideoFacts:
 
 
 def probe_video(
-    source: Path | bytes, demuxer: str, *, max_seconds: int, max_pixels: int, field: str
+    source: Source, demuxer: str, *, max_seconds: int, max_pixels: int, field: str
 ) -> VideoFacts:
     """Open a video with the demuxer it was sniffed as, check it and take its poster frame."""
+    size = size_of(source)
+    if not _declared_sizes_fit(source, demuxer, size):
+        raise _unreadable(field)
     try:
-        with av.open(_input(source), mode="r", format=demuxer) as container:
-            return _probe(container, max_seconds, max_pixels, field)
+        with av.open(readable(source), mode="r", format=demuxer) as container:
+            return _probe(container, size, max_seconds, max_pixels, field)
     except (av.FFmpegError, OSError, ValueError, MemoryError) as error:
         raise _unreadable(field) from error
 
 
-def _probe(container: Any, max_seconds: int, max_pixels: int, field: str) -> VideoFacts:
+def _declared_sizes_fit(source: Source, demuxer: str, size: int) -> bool:
+    """Whether the container's outermost structures end within the file."""
+    if demuxer in _ISO_DEMUXERS:
+        return _boxes_fit(source, size)
+    if demuxer == "webm":
+        return _segment_fits(source, size)
+    return True
+
+
+def _boxes_fit(source: Source, size: int) -> bool:
+    """ISO base media: each top-level box ends within the file, and a ``moov`` is among them."""
+    pos, kinds = 0, set()
+    while pos < size:
+        head = read_at(source, pos, 16)
+        if len(head) < 8:
+            return False
+        length, kind = int.from_bytes(head[:4], "big"), head[4:8]
+        if length == 1:  # a 64-bit size follows the type
+            length = int.from_bytes(head[8:16], "big") if len(head) == 16 else 0
+        elif length == 0:  # the last box runs to the end of the file
+            length = size - pos
+        if length < 8 or pos + length > size:
+            return False
+        kinds.add(kind)
+        pos += length
+    return b"moov" in kinds
+
+
+def _segment_fits(source: Source, size: int) -> bool:
+    """WebM: the EBML header, then a Segment whose size (unless "unknown") ends within the file."""
+    head = read_at(source, 0, 1024)
+    try:
+        element, pos = _vint(head, 0, marker=True)
+        length, pos = _vint(head, pos)
+        if element != _EBML_HEADER or length is None:
+            return False
+        element, pos = _vint(head, pos + length, marker=True)
+        length, pos = _vint(head, pos)
+    except ValueError:
+        return False
+    return element == _SEGMENT and (length is None or pos + length <= size)
+
+
+def _vint(data: bytes, pos: int, *, marker: bool = False) -> tuple[int | None, int]:
+    """An EBML variable-length integer and the position after it; a size of all ones is None.
+
+    Element IDs keep their length marker bit (``marker``); sizes do not.
+    """
+    if pos >= len(data) or data[pos] == 0:
+        raise ValueError("not an EBML integer")
+    width = 9 - data[pos].bit_length()
+    if pos + width > len(data):
+        raise ValueError("cut short")
+    raw = int.from_bytes(data[pos : pos + width], "big")
+    if marker:
+        return raw, pos + width
+    ones = (1 << (7 * width)) - 1
+    value = raw & ones
+    return (None if value == ones else value), pos + width
+
+
+def _probe(container: Any, size: int, max_seconds: int, max_pixels: int, field: str) -> VideoFacts:
     """Check the first video stream's size and duration; decode keyframes for a poster."""
     if not container.streams.video:
         raise InvalidMedia(N_("The file contains no video."), field=field)
@@ -73,7 +143,7 @@ def _probe(container: Any, max_seconds: int, max_pixels: int, field: str) -> Vid
     claimed = (container.duration or 0) / av.time_base
     _check_seconds(claimed, max_seconds, field)  # cheap refusal before reading every packet
     codec.skip_frame = "NONKEY"  # keyframes are enough for a poster
-    poster, covered = _walk(container, stream, field)
+    poster, covered = _walk(container, stream, size, field)
     seconds = max(claimed, covered)
     _check_seconds(seconds, max_seconds, field)
     if poster is None:
@@ -81,22 +151,26 @@ def _probe(container: Any, max_seconds: int, max_pixels: int, field: str) -> Vid
     return VideoFacts(duration_s=round(seconds, 3), poster=_upright(poster))
 
 
-def _walk(container: Any, stream: Any, field: str) -> tuple[Any, float]:
+def _walk(container: Any, stream: Any, size: int, field: str) -> tuple[Any, float]:
     """One pass over the stream: the time its packets cover, and a keyframe about 1 s in."""
     base = float(stream.time_base)
     first: int | None = None
     last: int | None = None
     poster: Any = None
     settled = False
+    packets = 0
     for count, packet in enumerate(container.demux(stream)):
-        if count > _MAX_PACKETS:
+        if count > _MAX_PACKETS or (packet.pos or 0) + packet.size > size:
             raise _unreadable(field)
+        packets += 1 if packet.size else 0
         if packet.pts is not None:
             first = packet.pts if first is None else min(first, packet.pts)
             end = packet.pts + (packet.duration or 0)
             last = end if last is None else max(last, end)
         if not settled:
             poster, settled = _pick(packet.decode(), poster, (first or 0) * base + POSTER_SECONDS)
+    if stream.frames and packets < stream.frames:  # the index lists samples the file lacks
+        raise _unreadable(field)
     covered = (last - first) * base if first is not None and last is not None else 0.0
     return poster, covered
 
@@ -127,11 +201,6 @@ def _check_seconds(seconds: float, max_seconds: int, field: str) -> None:
             seconds=math.ceil(seconds),
             limit=max_seconds,
         )
-
-
-def _input(source: Path | bytes) -> str | io.BytesIO:
-    """What av.open reads: a file name, or the bytes in memory."""
-    return io.BytesIO(source) if isinstance(source, bytes) else str(source)
 
 
 def _unreadable(field: str) -> InvalidMedia:

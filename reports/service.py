@@ -1,7 +1,10 @@
 """Intake: a checked submission becomes a ``submitted`` report with the routing suggestion.
 
-Nothing here commits. The caller holds the transaction and a ``MediaStore``: when anything fails
-(a bad file, an unknown category, no place), both are rolled back, so no row and no file remain.
+Nothing here commits. The caller decodes the media first (``prepare_media``, no transaction
+open), then holds one transaction around ``submit``. ``submit`` runs every check (category, place,
+routing) before it writes the first file, so a refused submission leaves no row and no file; once
+written, files stay even if the transaction fails (``reports.media`` explains why; a periodic
+sweep removes those that no row refers to).
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from reports.media import (
     MB,
     MediaLimits,
     MediaStore,
+    Prepared,
+    PreparedPhoto,
     StoredPhoto,
     StoredVideo,
-    process_photo,
-    process_video,
+    prepare_photo,
+    prepare_video,
 )
+from reports.media_image import PixelBudget
 from reports.models import (
     ActorKind,
     Follower,
@@ -77,6 +83,8 @@ def media_limits(intake: IntakeSettings) -> MediaLimits:
         photo_bytes=intake.photo_mb * MB,
         video_bytes=intake.video_mb * MB,
         video_seconds=intake.video_seconds,
+        pixels=intake.photo_megapixels * 1_000_000,
+        request_pixels=intake.request_megapixels * 1_000_000,
     )
 
 
@@ -102,8 +110,22 @@ def check_rate(db: Session, intake: IntakeSettings, submitter: str, at: datetime
         raise RateLimited(TOO_MANY, minutes=intake.rate_window_minutes)
 
 
+def precheck(db: Session, settings: Settings, sub: Submission, address: str) -> Intake | None:
+    """Before any media is decoded: the replay of an earlier request, or a refusal for the rate."""
+    if (earlier := replay(db, settings, sub)) is not None:
+        return earlier
+    submitter = tracking.submitter_key(settings.secret_key, address)
+    check_rate(db, settings.intake, submitter, utcnow())
+    return None
+
+
 def submit(
-    db: Session, store: MediaStore, settings: Settings, sub: Submission, address: str
+    db: Session,
+    store: MediaStore,
+    settings: Settings,
+    sub: Submission,
+    address: str,
+    prepared: list[Prepared] | None = None,
 ) -> Intake:
     """File a report: media, place, routing, code, events; or the replay of an earlier one."""
     if (earlier := replay(db, settings, sub)) is not None:
@@ -114,9 +136,13 @@ def submit(
     category = db.scalar(queries.active_category(sub.category))
     if category is None:
         raise InvalidInput(N_("Unknown category."), field="category")
-    stored = store_media(store, sub, media_limits(settings.intake))
-    lat, lon, source = place_of(sub, stored)
+    if prepared is None:
+        prepared = prepare_media(sub, media_limits(settings.intake))
+    lat, lon, source = place_of(sub, prepared)
     routed = _assign(db, settings, category, (lat, lon), sub.office, at)
+    # Every check has passed: write the files now, before the rows that will refer to them (and
+    # before the tracking counter's row lock, which is held until commit).
+    stored: list[Stored] = [item.store(store) for item in prepared]
     token = tracking.new_status_token(settings.secret_key, sub.idempotency_key, sub.fingerprint)
     report = _report(sub, category, routed, (lat, lon, source), at)
     report.tracking_code = tracking.next_tracking_code(db, at)
@@ -126,21 +152,24 @@ def submit(
     return Intake(report, token, replayed=False, routed=routed)
 
 
-def store_media(store: MediaStore, sub: Submission, limits: MediaLimits) -> list[Stored]:
-    """Check and store every photo, then the video; the first bad file stops it all."""
-    stored: list[Stored] = [process_photo(data, store, limits=limits) for data in sub.photos]
+def prepare_media(sub: Submission, limits: MediaLimits) -> list[Prepared]:
+    """Check and decode every photo, then the video, in memory; the first bad file stops it."""
+    budget = PixelBudget(limits.request_pixels)
+    prepared: list[Prepared] = [
+        prepare_photo(source, limits=limits, budget=budget) for source in sub.photos
+    ]
     if sub.video is not None:
-        stored.append(process_video(sub.video, store, limits=limits, field="video"))
-    return stored
+        prepared.append(prepare_video(sub.video, limits=limits, field="video"))
+    return prepared
 
 
-def place_of(sub: Submission, stored: list[Stored]) -> tuple[float, float, LocationSource]:
+def place_of(sub: Submission, prepared: list[Prepared]) -> tuple[float, float, LocationSource]:
     """The place given, else the first photo's EXIF GPS; without either, InvalidInput."""
     if sub.lat is not None and sub.lon is not None:
         return sub.lat, sub.lon, sub.location_source or LocationSource.given
-    for item in stored:
-        if isinstance(item, StoredPhoto) and item.gps is not None:
-            return item.gps[0], item.gps[1], LocationSource.exif
+    for item in prepared:
+        if isinstance(item, PreparedPhoto) and item.photo.gps is not None:
+            return item.photo.gps[0], item.photo.gps[1], LocationSource.exif
     raise InvalidInput(NO_PLACE, field="lat")
 
 

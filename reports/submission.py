@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
-from reports.intake_form import IntakeForm
+from reports.intake_form import TEXT_LIMITS, IntakeForm, too_long
+from reports.media_source import Source
 from reports.models import LocationSource
 
-MAX_DESCRIPTION = 5000
+MAX_DESCRIPTION = TEXT_LIMITS["description"]
 PHONE = re.compile(r"^\+?[0-9][0-9 .\-]{6,18}[0-9]$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 FALSE = frozenset({"0", "false", "off", "no"})
@@ -32,8 +33,8 @@ class Submission:
     phone: str | None
     email: str | None
     keep_private: bool
-    photos: list[bytes]
-    video: bytes | None
+    photos: list[Source]  # spooled uploads (or bytes, for the seed)
+    video: Source | None
     idempotency_key: str | None
     fingerprint: str
 
@@ -41,16 +42,13 @@ class Submission:
 def parse_submission(form: IntakeForm, idempotency_key: str | None) -> Submission:
     """Check every field of a submission; the first problem is raised as InvalidInput."""
     fields = {name: value.strip() for name, value in form.fields.items()}
+    for name, limit in TEXT_LIMITS.items():
+        if len(fields.get(name, "")) > limit:
+            raise too_long(name)
     category = fields.get("category", "")
     if not category:
         raise InvalidInput(N_("Choose a category."), field="category")
     description = fields.get("description", "")
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(
-            N_("The description may have at most %(n)s characters."),
-            field="description",
-            n=MAX_DESCRIPTION,
-        )
     if not description and not form.photos and not form.videos:
         raise InvalidInput(N_("Describe the problem or add a photo."), field="description")
     lat, lon = _coordinate(fields, "lat", 90.0), _coordinate(fields, "lon", 180.0)
@@ -65,12 +63,12 @@ def parse_submission(form: IntakeForm, idempotency_key: str | None) -> Submissio
         lon=lon,
         location_source=_source(fields.get("location_source", "")),
         office=fields.get("office") or None,
-        name=_limited(fields, "name", 200),
+        name=fields.get("name") or None,
         phone=_matching(fields, "phone", PHONE, N_("Enter a phone number (digits only).")),
         email=_matching(fields, "email", EMAIL, N_("Enter an email address such as ten@vidu.vn.")),
         keep_private=_flag(fields.get("private", "")),
-        photos=form.photos,
-        video=form.videos[0] if form.videos else None,
+        photos=[upload.file for upload in form.photos],
+        video=form.videos[0].file if form.videos else None,
         idempotency_key=_key(idempotency_key),
         fingerprint=form.fingerprint(),
     )
@@ -98,14 +96,6 @@ def _source(raw: str) -> LocationSource | None:
         return LocationSource(raw) if raw else None
     except ValueError:
         return None
-
-
-def _limited(fields: dict[str, str], name: str, size: int) -> str | None:
-    """An optional text field of at most ``size`` characters."""
-    value = fields.get(name, "")
-    if len(value) > size:
-        raise InvalidInput(N_("At most %(n)s characters."), field=name, n=size)
-    return value or None
 
 
 def _matching(

@@ -257,3 +257,58 @@ def audio_only_mp4() -> bytes:
             output.mux(stream.encode(frame))
         output.mux(stream.encode(None))
     return out.getvalue()
+
+
+def cut_with_end_marker(data: bytes, keep: float = 0.6) -> bytes:
+    """A JPEG cut short with an end-of-image marker appended, so that it still looks whole."""
+    return truncated(data, keep) + b"\xff\xd9"
+
+
+def faststart_mp4(seconds: float = 3, fps: int = 4, size: tuple[int, int] = (32, 24)) -> bytes:
+    """A tiny MP4 with its ``moov`` before the ``mdat``, as phones and web servers write it."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "video.mp4"
+        with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as output:
+            stream: Any = output.add_stream("libx264", rate=fps)
+            stream.width, stream.height = size
+            stream.pix_fmt = "yuv420p"
+            for index in range(round(seconds * fps)):
+                colour = (min(255, 10 * index), 90, 90)
+                output.mux(stream.encode(_frame(Image.new("RGB", size, colour))))
+            output.mux(stream.encode(None))
+        return path.read_bytes()
+
+
+GIGABYTES_2 = 2**31
+
+
+def mp4_claiming(size: int = GIGABYTES_2, *, mdat: bool = True, sample: bool = True) -> bytes:
+    """A 2 KB MP4 whose header claims ``size`` bytes: the ``mdat`` box size, the last sample's.
+
+    FFmpeg reads what is there and stops quietly at the end of the file, so without a check of
+    the declared sizes this plays as the 3 s its ``moov`` announces.
+    """
+    data = bytearray(faststart_mp4())
+    if mdat:
+        at = data.index(b"mdat") - 4
+        data[at : at + 4] = struct.pack(">I", size)
+    if sample:
+        table = data.index(b"stsz")  # then version+flags, a common size (0), the count, sizes
+        count = int.from_bytes(data[table + 12 : table + 16], "big")
+        last = table + 16 + 4 * (count - 1)
+        data[last : last + 4] = struct.pack(">I", size - 4096)
+    return bytes(data)
+
+
+def webm_claiming(size: int = GIGABYTES_2) -> bytes:
+    """A tiny WebM whose Segment claims ``size`` bytes (an 8-byte EBML size after its ID)."""
+    data = bytearray(video("webm", "libvpx"))
+    at = data.index(b"\x18\x53\x80\x67") + 4
+    width = 9 - data[at].bit_length()
+    data[at : at + width] = ((0x80 >> (width - 1)) << (8 * (width - 1)) | size).to_bytes(
+        width, "big"
+    )
+    return bytes(data)

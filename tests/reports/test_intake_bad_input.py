@@ -60,6 +60,59 @@ CASES: dict[str, Case] = {
         "The photo could not be read. It may be damaged or incomplete.",
         code="invalid-media",
     ),
+    "jpeg-cut-at-60%-with-an-end-marker": Case(
+        lambda: {
+            "category": "giao-thong",
+            "photos": [samples.cut_with_end_marker(photo((1600, 1200)))],
+            **PLACE,
+        },
+        422,
+        "photos",
+        "The photo could not be read. It may be damaged or incomplete.",
+        code="invalid-media",
+    ),
+    "mp4-claiming-2-gb-in-2-kb": Case(
+        lambda: {"category": "giao-thong", "video": samples.mp4_claiming(), **PLACE},
+        422,
+        "video",
+        "The video could not be read. It may be damaged or in a format that is not accepted.",
+        code="invalid-media",
+    ),
+    "description-of-100-kb": Case(
+        lambda: {"category": "giao-thong", "description": "ổ gà " * 17_000, **PLACE},
+        422,
+        "description",
+        "The description may have at most %(n)s characters.",
+        {"n": 5000},
+    ),
+    "description-of-5001-characters": Case(
+        lambda: {"category": "giao-thong", "description": "x" * 5001, **PLACE},
+        422,
+        "description",
+        "The description may have at most %(n)s characters.",
+        {"n": 5000},
+    ),
+    "name-of-100-kb": Case(
+        lambda: {"category": "giao-thong", "description": "x", "name": "A" * 100_000, **PLACE},
+        422,
+        "name",
+        "At most %(n)s characters.",
+        {"n": 200},
+    ),
+    "category-of-100-kb": Case(
+        lambda: {"category": "c" * 100_000, "description": "x", **PLACE},
+        422,
+        "category",
+        "At most %(n)s characters.",
+        {"n": 64},
+    ),
+    "email-too-long": Case(
+        lambda: {"category": "giao-thong", "description": "x", "email": "a" * 250 + "@vidu.vn"},
+        422,
+        "email",
+        "At most %(n)s characters.",
+        {"n": 254},
+    ),
     "png-bomb": Case(
         lambda: {"category": "giao-thong", "photos": [samples.png_bomb()], **PLACE},
         422,
@@ -279,3 +332,29 @@ def test_the_rate_limit_per_address(
         "vi",
     )
     assert counts() == rows
+
+
+def test_the_pixels_of_one_report_are_bounded(
+    client_with: Callable[..., TestClient],
+    post: Post,
+    counts: Callable[[], dict[str, int]],
+    media_root: Path,
+) -> None:
+    """Photos that each pass the per-photo limit but together would decode too much."""
+    small = client_with(request_megapixels=1)
+    rows, files = counts(), files_under(media_root)
+    pngs = [samples.png((800, 600)) for _ in range(3)]  # 0.48 MP each, decoded in full
+    case = Case(
+        lambda: {},
+        413,
+        "photos",
+        "The photos of one report may have at most %(megapixels)s megapixels in all: "
+        "send fewer or smaller photos.",
+        {"megapixels": 1},
+        code="payload-too-large",
+    )
+    for lang, locale in ((None, "vi"), ("en", "en")):
+        response = post(via=small, category="giao-thong", photos=pngs, lang=lang, **PLACE)
+        assert_problem(response, case, locale)
+    assert counts() == rows and files_under(media_root) == files
+    assert post(via=small, category="giao-thong", photos=pngs[:2], **PLACE).status_code == 201

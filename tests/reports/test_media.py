@@ -17,7 +17,7 @@ from PIL import Image, ImageFile, JpegImagePlugin
 from ioc.errors import InvalidMedia, PayloadTooLarge
 from reports import media
 from reports.media import MediaKind, MediaLimits, MediaStore, StoredPhoto, StoredVideo
-from reports.media_image import VN_TZ, derive_photo, parse_jpeg
+from reports.media_image import VN_TZ, PixelBudget, derive_photo, parse_jpeg
 from reports.media_video import probe_video
 from tests.reports import media_samples as samples
 
@@ -224,8 +224,9 @@ def test_small_upright_jpeg_keeps_its_coded_pixels(
 ) -> None:
     data = samples.jpeg((1600, 1200), quality=80)
     photo = media.process_photo(data, store)
-    # Only the thumbnail was decoded, at 1/4 scale (400x300), never the whole 1600x1200 image.
-    assert decoded_sizes == [(400, 300)]
+    # Pillow decodes nothing: FFmpeg decodes the scans once, at 1/4 scale, for the thumbnail
+    # (and to prove them whole), never the whole 1600x1200 image.
+    assert decoded_sizes == []
     display = read(store, photo.display_path)
     assert scan(display) == scan(data)  # not re-encoded: only segments before the scan differ
     assert len(display) < len(data)
@@ -291,6 +292,40 @@ def test_truncated_images_are_refused(store: MediaStore) -> None:
             with pytest.raises(InvalidMedia):
                 media.process_photo(samples.truncated(data, keep), store)
     assert not store.root.exists()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        samples.jpeg,  # small: the fast path keeps its coded data without decoding it all
+        lambda: samples.jpeg((4000, 3000), quality=60),  # decoded at a reduced scale
+        lambda: samples.jpeg(progressive=True),
+        lambda: samples.jpeg((2000, 1500), exif=samples.exif_block(orientation=6)),
+    ],
+    ids=["fast-path", "large", "progressive", "rotated"],
+)
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
+def test_jpeg_cut_short_with_an_end_marker_is_refused(
+    make: Callable[[], bytes], keep: float, store: MediaStore
+) -> None:
+    """libjpeg only warns on such a file and fills the missing part grey: that must not pass."""
+    with pytest.raises(InvalidMedia) as caught:
+        media.process_photo(samples.cut_with_end_marker(make(), keep), store)
+    assert caught.value.detail == "The photo could not be read. It may be damaged or incomplete."
+    assert not store.root.exists()
+
+
+def test_photos_of_one_submission_share_a_pixel_budget() -> None:
+    budget = PixelBudget(1_000_000)
+    png = samples.png((800, 600))  # 0.48 MP each, decoded in full
+    derive_photo(png, "PNG", max_pixels=50_000_000, field="photos", budget=budget)
+    derive_photo(png, "PNG", max_pixels=50_000_000, field="photos", budget=budget)
+    with pytest.raises(PayloadTooLarge) as caught:
+        derive_photo(png, "PNG", max_pixels=50_000_000, field="photos", budget=budget)
+    assert caught.value.field == "photos" and caught.value.params == {"megapixels": 1}
+    # A large JPEG counts at the DCT scale it is decoded at, not at its full size.
+    big = samples.jpeg((4000, 3000), quality=60)
+    derive_photo(big, "JPEG", max_pixels=50_000_000, field="photos", budget=PixelBudget(4_000_000))
 
 
 def _jpeg_with(segment: bytes) -> bytes:
@@ -376,6 +411,11 @@ def test_a_video_is_not_a_photo(store: MediaStore) -> None:
 
 
 # --- Videos -----------------------------------------------------------------------------------
+
+
+def test_a_faststart_mp4_is_accepted(store: MediaStore) -> None:
+    video = media.process_video(samples.faststart_mp4(), store)
+    assert video.duration_s == pytest.approx(3.0, abs=0.3)
 
 
 @pytest.mark.parametrize("name", VIDEOS)
@@ -474,8 +514,25 @@ def test_damaged_video_is_refused_or_probed(
         samples.video()[:48] + bytes(2000),
         samples.truncated(samples.video("webm", "libvpx"), 0.3),
         samples.jpeg(),
+        samples.mp4_claiming(),
+        samples.mp4_claiming(mdat=True, sample=False),
+        samples.mp4_claiming(mdat=False, sample=True),
+        samples.truncated(samples.faststart_mp4(), 0.8),
+        samples.webm_claiming(),
     ],
-    ids=["avi", "matroska", "audio-only", "garbage-after-ftyp", "truncated-webm", "photo"],
+    ids=[
+        "avi",
+        "matroska",
+        "audio-only",
+        "garbage-after-ftyp",
+        "truncated-webm",
+        "photo",
+        "mp4-claims-2-gb",
+        "mdat-claims-2-gb",
+        "sample-claims-2-gb",
+        "faststart-mp4-cut-short",
+        "webm-segment-claims-2-gb",
+    ],
 )
 def test_unacceptable_videos_are_refused(data: bytes, store: MediaStore) -> None:
     with pytest.raises(InvalidMedia):
@@ -529,31 +586,45 @@ def test_public_subtree_holds_only_metadata_free_files(store: MediaStore) -> Non
 def test_same_content_twice_gets_the_same_names(store: MediaStore, tmp_path: Path) -> None:
     data = samples.jpeg()
     first = media.process_photo(data, store)
-    store.commit()
+    assert len(store.written) == 3
     again = MediaStore(store.root)
     assert media.process_photo(data, again) == first
-    assert again.created == ()
-    again.rollback()  # nothing of the first submission may go
+    assert again.written == ()
     assert len(all_files(store.root)) == 3
 
 
-def test_rollback_removes_what_the_submission_wrote(store: MediaStore) -> None:
-    media.process_photo(samples.jpeg(), store)
-    media.process_video(samples.video(), store)
-    assert len(store.created) == 6
-    store.rollback()
-    assert all_files(store.root) == []
-    assert not store.created
+def test_preparing_writes_nothing(store: MediaStore) -> None:
+    photo = media.prepare_photo(samples.jpeg())
+    video = media.prepare_video(samples.video())
+    assert not store.root.exists()
+    stored = photo.store(store), video.store(store)
+    assert len(all_files(store.root)) == 6
+    assert {s.original_path for s in stored} <= set(store.written)
 
 
-def test_store_as_context_manager(store: MediaStore) -> None:
-    with pytest.raises(RuntimeError), MediaStore(store.root) as failing:
-        media.process_photo(samples.jpeg(), failing)
+def test_reusing_a_file_restarts_its_grace_period(store: MediaStore) -> None:
+    """A stray about to be referred to again must look new to the sweep of unreferenced files."""
+    data = samples.jpeg()
+    media.process_photo(data, store)
+    paths = [store.path(relative) for relative in store.written]
+    for path in paths:
+        os.utime(path, (1_000_000, 1_000_000))
+    media.process_photo(data, MediaStore(store.root))
+    now = datetime.now(UTC).timestamp()
+    assert all(now - path.stat().st_mtime < 60 for path in paths)
+
+
+def test_nothing_removes_files_once_written(store: MediaStore) -> None:
+    """Two submissions share a photo; the one that wrote it fails: the file stays for the other."""
+    data = samples.jpeg()
+    failing, succeeding = MediaStore(store.root), MediaStore(store.root)
+    with pytest.raises(RuntimeError):
+        media.process_photo(data, failing)
         raise RuntimeError("the report could not be saved")
-    assert all_files(store.root) == []
-    with MediaStore(store.root) as succeeding:
-        media.process_photo(samples.jpeg(), succeeding)
-    assert len(all_files(store.root)) == 3
+    stored = media.process_photo(data, succeeding)
+    assert succeeding.written == ()
+    for path in (stored.original_path, stored.display_path, stored.thumbnail_path):
+        assert store.path(path).is_file()
 
 
 def test_failed_write_leaves_neither_file_nor_temporary(
@@ -566,7 +637,7 @@ def test_failed_write_leaves_neither_file_nor_temporary(
     with pytest.raises(OSError, match="disk full"):
         store.write(b"some bytes", media.Area.DISPLAY, "jpg")
     assert all_files(store.root) == []
-    assert store.created == ()
+    assert store.written == ()
 
 
 def test_store_paths_refuse_anything_but_store_names(store: MediaStore) -> None:
