@@ -23,8 +23,8 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 from PIL import Image
 
-from reports.media import MediaStore, process_photo
-from reports.media_image import derive_photo
+from reports.media.image import derive_photo
+from reports.media.store import MediaStore, process_photo
 from tests.reports.media_samples import HANOI, exif_block, jpeg
 
 

@@ -24,8 +24,9 @@ from ioc.auth import views as auth_views
 from ioc.middleware import RequestContext
 from ioc.settings import Settings
 from reports import api as reports_api
-from reports import housekeeping, media_sweep
 from reports import views as reports_views
+from reports.media import sweep as media_sweep
+from reports.tracking import housekeeping
 from routing import admin_rules_views, admin_views, api_views
 from routing import views as routing_views
 

@@ -23,7 +23,7 @@ from ioc.cli_context import CliContext, pass_cli
 from ioc.errors import DomainError
 from ioc.pgcluster import ClusterError, LocalCluster
 from ioc.settings import Settings
-from reports import seed as reports_seed
+from reports.intake import seed as reports_seed
 from routing import seed as routing_seed
 from routing.commands import routing_group
 from routing.models import Agency

@@ -10,15 +10,17 @@ from fastapi import APIRouter, Body, Request
 from sqlalchemy.orm import Session
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from ioc.auth.models import User
 from ioc.errors import InvalidInput, NotFound
 from ioc.i18n import N_, get_locale
 from ioc.settings import Settings
 from ioc.web import OptionalUser, SessionDep, SettingsDep, WriteSessionDep, client_address
-from reports import queries, service, status, tracking
-from reports.intake_form import IntakeForm, check_headers, read_form
-from reports.media import MediaStore
-from reports.models import PUBLIC_STATES, Report
+from reports import queries
+from reports.deps import CurrentReport, base_url, load_report
+from reports.intake import service
+from reports.intake.form import IntakeForm, check_headers, read_form
+from reports.intake.submission import MAX_DESCRIPTION, parse_submission
+from reports.media.store import MediaStore
+from reports.models import PUBLIC_STATES
 from reports.schemas import (
     FollowIn,
     FollowOut,
@@ -28,8 +30,8 @@ from reports.schemas import (
     ReportCreated,
     ReportStatus,
 )
-from reports.submission import MAX_DESCRIPTION, parse_submission
-from reports.tracking import is_tracking_code
+from reports.tracking import codes as tracking
+from reports.tracking import status
 from routing.service import ward_at
 
 router = APIRouter()
@@ -65,11 +67,6 @@ SUBMIT_DOC: dict[str, Any] = {
     },
     "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
 }
-
-
-def base_url(request: Request) -> str:
-    """The site's address as the client sees it, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
 
 
 def _limiter(request: Request, name: str, size: int) -> anyio.CapacityLimiter:
@@ -166,49 +163,18 @@ def place(db: SessionDep, settings: SettingsDep, lat: float, lon: float) -> Plac
     )
 
 
-def load_report(
-    request: Request,
-    db: Session,
-    tracking_code: str,
-    token: str | None = None,
-    user: User | None = None,
-) -> Report:
-    """A report by tracking code; 404 otherwise. Lookups by the code alone are rate-limited.
-
-    Without the private token or staff credentials, a lookup counts (an unknown code too: codes
-    are sequential and could be walked), in the database so that every app server shares it.
-    """
-    report = (
-        db.scalar(queries.report_by_code(tracking_code))
-        if is_tracking_code(tracking_code)
-        else None
-    )
-    if not tracking.is_privileged(report, token, user):
-        settings: Settings = request.app.state.settings
-        wait = tracking.count_lookup(
-            db, settings.secret_key, client_address(request), settings.intake.lookups_per_minute
-        )
-        db.commit()  # the lookup counts whatever its answer
-        if wait is not None:
-            raise tracking.TooManyLookups(wait)
-    if report is None:
-        raise NotFound(N_("No report has this tracking code."), field="tracking_code")
-    return report
-
-
 @router.get("/api/v1/reports/{tracking_code}", response_model=ReportStatus)
 def report_status(
     request: Request,
     db: SessionDep,
     user: OptionalUser,
-    tracking_code: str,
+    report: CurrentReport,
     token: str | None = None,
 ) -> ReportStatus:
     """The status of a report: before verification, with the code alone, only that it waits.
 
     With its private token (or to IOC staff), everything but the reporter's identity.
     """
-    report = load_report(request, db, tracking_code, token, user)
     return status.report_status(db, report, token, base_url(request), user)
 
 

@@ -12,9 +12,10 @@ from ioc import i18n, maps, templating
 from ioc.i18n import N_
 from ioc.settings import Settings
 from ioc.web import OptionalUser, SessionDep, SettingsDep
-from reports import queries, status
-from reports.api import base_url, load_report
+from reports import queries
+from reports.deps import base_url, load_report
 from reports.models import OPEN_STATES
+from reports.tracking import status
 from routing.sla import VN_TZ
 
 router = APIRouter()

@@ -12,8 +12,8 @@ from ioc.auth.models import LoginThrottle, RevokedToken
 from ioc.auth.tasks import prune
 from ioc.db import utcnow
 from ioc.settings import Settings
-from reports.housekeeping import prune_lookups
 from reports.models import LookupCounter
+from reports.tracking.housekeeping import prune_lookups
 
 
 def test_sign_in_records_past_their_time_are_pruned(dbs: Session, settings: Settings) -> None:

@@ -26,7 +26,7 @@ from ioc.app import job_app
 from ioc.cli import main
 from ioc.cli_context import CliContext
 from ioc.settings import PROJECT_ROOT, Settings
-from reports.media_sweep import sweep_media
+from reports.media.sweep import sweep_media
 
 FROZEN_SCHEMA = PROJECT_ROOT / "migrations" / "versions" / "0004_procrastinate_3.10.0.sql"
 COUNT = text("SELECT count(*) FROM procrastinate_jobs WHERE id = :id")

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFile, JpegImagePlugin
 
 from ioc.errors import InvalidMedia, PayloadTooLarge
-from reports import media
-from reports.media import MediaKind, MediaLimits, MediaStore, StoredPhoto, StoredVideo
-from reports.media_image import VN_TZ, PixelBudget, derive_photo, parse_jpeg
-from reports.media_video import probe_video
+from reports.media import store as media
+from reports.media.image import VN_TZ, PixelBudget, derive_photo, parse_jpeg
+from reports.media.store import MediaKind, MediaLimits, MediaStore, StoredPhoto, StoredVideo
+from reports.media.video import probe_video
 from tests.reports import media_samples as samples
 
 PHOTOS: dict[str, tuple[Callable[[], bytes], MediaKind]] = {

@@ -18,7 +18,7 @@ from ioc import db, jobs
 from ioc.app import create_app, job_app
 from ioc.settings import Settings
 from ioc.web import get_db
-from reports.media_sweep import sweep, sweep_media
+from reports.media.sweep import sweep, sweep_media
 from reports.models import ReportMedia
 from tests.ioc.test_jobs import clear_queue, run_until_empty
 from tests.reports.conftest import files_under, multipart, photo

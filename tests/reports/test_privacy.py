@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ioc.auth.models import Role
-from reports import tracking
 from reports.models import LookupCounter, Report, ReportState
+from reports.tracking import codes as tracking
 from tests.conftest import TEST_SECRET, MakeUser, sign_in
 from tests.reports.conftest import Post, photo
 

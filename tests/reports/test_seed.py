@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ioc.settings import Settings
+from reports.intake.seed import DEMO_REPORTS, load_demo_reports
 from reports.models import Report, ReportMedia, ReportState
-from reports.seed import DEMO_REPORTS, load_demo_reports
 
 
 def test_demo_reports_are_filed_once_with_their_photos(

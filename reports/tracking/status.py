@@ -29,7 +29,7 @@ from reports.schemas import (
     ReportStatus,
     TimelineEntry,
 )
-from reports.tracking import follow_handle, visibility
+from reports.tracking.codes import follow_handle, visibility
 from routing.service import Assignment, reason_text
 
 DISTANCE_STEP_M = 50  # the duplicate hint's distances to unverified reports are rounded to this

@@ -19,8 +19,10 @@ from ioc.db import utcnow
 from ioc.errors import InvalidInput, NotFound, RateLimited
 from ioc.i18n import N_
 from ioc.settings import IntakeSettings, Settings
-from reports import queries, tracking
-from reports.media import (
+from reports import queries
+from reports.intake.submission import Submission
+from reports.media.image import PixelBudget
+from reports.media.store import (
     MB,
     MediaLimits,
     MediaStore,
@@ -31,7 +33,6 @@ from reports.media import (
     prepare_photo,
     prepare_video,
 )
-from reports.media_image import PixelBudget
 from reports.models import (
     ActorKind,
     Follower,
@@ -43,7 +44,7 @@ from reports.models import (
     ReportState,
 )
 from reports.schemas import FollowIn
-from reports.submission import Submission
+from reports.tracking import codes as tracking
 from routing.models import Category
 from routing.service import Assignment, assign
 

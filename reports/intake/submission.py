@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
-from reports.intake_form import TEXT_LIMITS, IntakeForm, too_long
-from reports.media_source import Source
+from reports.intake.form import TEXT_LIMITS, IntakeForm, too_long
+from reports.media.source import Source
 from reports.models import LocationSource
 
 MAX_DESCRIPTION = TEXT_LIMITS["description"]

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 
 from ioc import db, jobs
 from ioc.logs import get_logger
-from reports.media import Area
+from reports.media.store import Area
 from reports.models import ReportMedia
 
 blueprint = jobs.Blueprint()
-log = get_logger("reports.media_sweep")
+log = get_logger("reports.media.sweep")
 
 _BATCH: Final = 2000
 # What the media store writes: content-addressed files, and the temporary files of atomic writes

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from ioc.errors import InvalidInput, PayloadTooLarge
 from ioc.i18n import N_
 from ioc.settings import IntakeSettings
-from reports.media import MB
-from reports.media_source import sha256_of
+from reports.media.source import sha256_of
+from reports.media.store import MB
 
 FILE_FIELDS = ("photos", "video")
 MAX_FILE_PARTS = 12  # the parser's own ceiling; the real limits are checked with a clear message

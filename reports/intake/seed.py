@@ -13,10 +13,10 @@ from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from ioc.settings import Settings
-from reports import service
-from reports.media import MediaStore
+from reports.intake import service
+from reports.intake.submission import Submission
+from reports.media.store import MediaStore
 from reports.models import LocationSource
-from reports.submission import Submission
 
 SEED_ADDRESS = "demo-seed"
 

@@ -55,9 +55,9 @@ from typing import IO, BinaryIO, Final, Literal, NamedTuple
 
 from ioc.errors import InvalidMedia, PayloadTooLarge
 from ioc.i18n import N_
-from reports.media_image import Photo, PixelBudget, derive_photo, encode_derivatives
-from reports.media_source import SNIFF_BYTES, Source, head_of, read_all, sha256_of, size_of
-from reports.media_video import probe_video
+from reports.media.image import Photo, PixelBudget, derive_photo, encode_derivatives
+from reports.media.source import SNIFF_BYTES, Source, head_of, read_all, sha256_of, size_of
+from reports.media.video import probe_video
 
 MB: Final = 1024 * 1024
 _HEIC_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})

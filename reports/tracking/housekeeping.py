@@ -12,7 +12,7 @@ from ioc.logs import get_logger
 from reports.models import LookupCounter
 
 blueprint = jobs.Blueprint()
-log = get_logger("reports.housekeeping")
+log = get_logger("reports.tracking.housekeeping")
 LOOKUP_WINDOW = timedelta(minutes=1)  # the window reports.queries.count_lookup counts in
 
 

@@ -26,7 +26,7 @@ from PIL import Image
 
 from ioc.errors import InvalidMedia
 from ioc.i18n import N_
-from reports.media_source import Source, read_at, readable, size_of
+from reports.media.source import Source, read_at, readable, size_of
 
 POSTER_SECONDS: Final = 1.0
 # Containers round durations (audio priming, edit lists): a "60 s" recording may measure 60.04 s.

@@ -1,0 +1,67 @@
+"""Load-or-404 dependencies, so that route bodies stay short (``CurrentReport``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from ioc.auth.models import User
+from ioc.errors import NotFound
+from ioc.i18n import N_
+from ioc.settings import Settings
+from ioc.web import OptionalUser, SessionDep, client_address
+from reports import queries
+from reports.models import Report
+from reports.tracking import codes as tracking
+from reports.tracking.codes import is_tracking_code
+
+
+def base_url(request: Request) -> str:
+    """The site's address as the client sees it, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def load_report(
+    request: Request,
+    db: Session,
+    tracking_code: str,
+    token: str | None = None,
+    user: User | None = None,
+) -> Report:
+    """A report by tracking code; 404 otherwise. Lookups by the code alone are rate-limited.
+
+    Without the private token or staff credentials, a lookup counts (an unknown code too: codes
+    are sequential and could be walked), in the database so that every app server shares it.
+    """
+    report = (
+        db.scalar(queries.report_by_code(tracking_code))
+        if is_tracking_code(tracking_code)
+        else None
+    )
+    if not tracking.is_privileged(report, token, user):
+        settings: Settings = request.app.state.settings
+        wait = tracking.count_lookup(
+            db, settings.secret_key, client_address(request), settings.intake.lookups_per_minute
+        )
+        db.commit()  # the lookup counts whatever its answer
+        if wait is not None:
+            raise tracking.TooManyLookups(wait)
+    if report is None:
+        raise NotFound(N_("No report has this tracking code."), field="tracking_code")
+    return report
+
+
+def current_report(
+    request: Request,
+    db: SessionDep,
+    user: OptionalUser,
+    tracking_code: str,
+    token: str | None = None,
+) -> Report:
+    """The report named in the path, for its private token or staff; a lookup otherwise."""
+    return load_report(request, db, tracking_code, token, user)
+
+
+CurrentReport = Annotated[Report, Depends(current_report)]

@@ -1,0 +1,1 @@
+"""Intake: a submission checked, stored and routed into a report; the demo reports."""

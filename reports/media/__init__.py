@@ -1,0 +1,1 @@
+"""Media of reports: sniffing, checking, metadata-free derivatives, content-addressed storage."""
