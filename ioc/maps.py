@@ -72,3 +72,20 @@ def escaped(collection: dict[str, Any]) -> dict[str, Any]:
         for feature in collection.get("features") or []
     ]
     return {**collection, "features": features}
+
+
+def tooltip(collection: dict[str, Any], field: str = "name") -> folium.GeoJsonTooltip | None:
+    """A tooltip of one property, or none for an empty layer (folium refuses a field it cannot
+    find in the data, which an empty FeatureCollection never has)."""
+    if not collection.get("features"):
+        return None
+    return folium.GeoJsonTooltip(fields=[field], labels=False)
+
+
+def popup(
+    collection: dict[str, Any], fields: list[str], aliases: list[str]
+) -> folium.GeoJsonPopup | None:
+    """A popup of some properties, or none for an empty layer (as for ``tooltip``)."""
+    if not collection.get("features"):
+        return None
+    return folium.GeoJsonPopup(fields=fields, aliases=aliases)

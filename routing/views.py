@@ -71,10 +71,9 @@ def jurisdictions_map(
         name=i18n.gettext(N_("Wards")),
         style_function=lambda _: {"color": "#1d4ed8", "weight": 1.5, "fillOpacity": 0.08},
         highlight_function=lambda _: {"weight": 3, "fillOpacity": 0.25},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        popup=folium.GeoJsonPopup(
-            fields=["name", "code"],
-            aliases=[i18n.gettext(N_("Ward")), i18n.gettext(N_("Code"))],
+        tooltip=maps.tooltip(data),
+        popup=maps.popup(
+            data, ["name", "code"], [i18n.gettext(N_("Ward")), i18n.gettext(N_("Code"))]
         ),
     )
     layer.add_to(fmap)
@@ -104,7 +103,7 @@ def _explain_map(db: SessionDep, settings: SettingsDep, province: str | None) ->
         wards,
         name=i18n.gettext(N_("Wards")),
         style_function=lambda _: {"color": "#1d4ed8", "weight": 1, "fillOpacity": 0.03},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        tooltip=maps.tooltip(wards),
     ).add_to(fmap)
     areas = maps.escaped(json.loads(db.scalar(queries.service_areas_feature_collection()) or EMPTY))
     folium.GeoJson(
@@ -112,7 +111,7 @@ def _explain_map(db: SessionDep, settings: SettingsDep, province: str | None) ->
         name=i18n.gettext(N_("Service areas")),
         show=False,
         style_function=lambda _: {"color": "#b45309", "weight": 1, "fillOpacity": 0.05},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        tooltip=maps.tooltip(areas),
     ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     bounds = db.execute(queries.ward_bounds(province)).one()

@@ -314,3 +314,13 @@ def test_names_on_the_explain_map_are_escaped(admin_client: TestClient, dbs: Ses
     embedded = page.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
     assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in embedded
     assert "<img src=x onerror" not in embedded
+
+
+def test_the_explain_map_opens_with_no_service_area_at_all(
+    admin_client: TestClient, dbs: Session
+) -> None:
+    # folium refuses a tooltip field that an empty layer does not have: that was a 500.
+    dbs.execute(update(Agency).values(service_area=None))
+    dbs.flush()
+    page = admin_client.get("/admin/routing/map?province=79")
+    assert page.status_code == 200 and 'id="explain-category"' in page.text
