@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-# Run as a script, this file's directory comes first on sys.path and bench/routing.py would shadow
-# the routing package: drop it (the project root is on sys.path through the editable install).
+# Run as a script, this file's directory comes first on sys.path, where bench/routing.py would
+# shadow the routing package: put the project root there instead (the benchmarks use tests/ too).
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import httpx
 from sqlalchemy import create_engine, select

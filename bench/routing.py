@@ -23,10 +23,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-# Run as a script, this file's directory comes first on sys.path and its name would shadow the
-# routing package: take it off before importing the project.
+# Run as a script, this file's directory comes first on sys.path, where bench/routing.py would
+# shadow the routing package: put the project root there instead (the benchmarks use tests/ too).
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
