@@ -40,11 +40,11 @@ browser:
 # Every prerequisite checked the way the system uses it, with the fix for each missing one. It runs
 # with the system's python3 (standard library only), before the virtual environment exists.
 doctor:
-	@$(PYTHON) -m ioc.doctor --for test
+	@$(PYTHON) -m ioc.system.doctor --for test
 doctor-demo:
-	@$(PYTHON) -m ioc.doctor --for demo
+	@$(PYTHON) -m ioc.system.doctor --for demo
 doctor-test:
-	@$(PYTHON) -m ioc.doctor --for test
+	@$(PYTHON) -m ioc.system.doctor --for test
 
 venv: $(STAMP)/venv
 $(STAMP)/venv: requirements.lock pyproject.toml

@@ -42,10 +42,11 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import httpx
 from sqlalchemy import create_engine, select
 
-from ioc import db, migrate
+from ioc import db
 from ioc.cli import seed_all
-from ioc.pgcluster import LocalCluster
+from ioc.db import migrate
 from ioc.settings import PROJECT_ROOT, Settings
+from ioc.system.pgcluster import LocalCluster
 from reports.models import Report, ReportMedia
 from tests.reports.media_samples import exif_block, jpeg
 

@@ -32,7 +32,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from ioc import db, migrate
+from ioc import db
+from ioc.db import migrate
 from ioc.settings import PROJECT_ROOT, get_settings
 from routing import queries, seed, service
 from routing.models import AgencyKind, Jurisdiction, JurisdictionLevel, RuleTarget

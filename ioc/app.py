@@ -17,12 +17,13 @@ from sqlalchemy.engine import Engine
 import dashboard
 import reports
 import routing
-from ioc import assets, db, jobs, logs, problems, templating
-from ioc import views as frame_views
+from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
-from ioc.middleware import RequestContext
 from ioc.settings import Settings
+from ioc.web import assets, problems, templating
+from ioc.web import views as frame_views
+from ioc.web.middleware import RequestContext
 from reports import api as reports_api
 from reports import views as reports_views
 from reports.media import sweep as media_sweep
@@ -44,8 +45,8 @@ def content_security_policy(settings: Settings, nonce: str) -> str:
     """Only this origin, plus the configured tile server for map images.
 
     Scripts: our own files, and inline scripts only with this response's nonce (folium inlines
-    its code; ``ioc.maps.render`` adds the nonce). Styles stay inline-allowed: folium and Leaflet
-    set style attributes, and a style cannot run code.
+    its code; ``ioc.web.maps.render`` adds the nonce). Styles stay inline-allowed: folium and
+    Leaflet set style attributes, and a style cannot run code.
     """
     tile_host = ""
     if settings.map.tile_url:
@@ -76,7 +77,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         title="IOC — Phản ánh hiện trường",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None,  # served by ioc.views from the app's own Swagger UI copy
+        docs_url=None,  # served by ioc.web.views from the app's own Swagger UI copy
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )

@@ -14,15 +14,17 @@ import click
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy import func, select
 
-from ioc import assets, db, jobs, logs, migrate, seeding
-from ioc import doctor as doctor_checks
+from ioc import db, jobs, logs
 from ioc.app import job_app
 from ioc.auth import service as auth_service
 from ioc.auth.models import Role, User
 from ioc.cli_context import CliContext, pass_cli
+from ioc.db import migrate, seeding
 from ioc.errors import DomainError
-from ioc.pgcluster import ClusterError, LocalCluster
 from ioc.settings import Settings
+from ioc.system import doctor as doctor_checks
+from ioc.system.pgcluster import ClusterError, LocalCluster
+from ioc.web import assets
 from reports.intake import seed as reports_seed
 from routing import seed as routing_seed
 from routing.commands import routing_group

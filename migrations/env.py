@@ -9,11 +9,10 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 import ioc.auth.models
-import ioc.seeding  # noqa: F401
+import ioc.db.seeding  # noqa: F401
 import reports.models  # noqa: F401
 import routing.models  # noqa: F401 - registers the tables on the metadata
-from ioc import migrate
-from ioc.db import Base, database_url
+from ioc.db import Base, database_url, migrate
 from ioc.settings import get_settings
 
 config = context.config

@@ -8,10 +8,10 @@ import folium
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ioc import i18n, maps, templating
+from ioc import i18n
 from ioc.i18n import N_
 from ioc.settings import Settings
-from ioc.web import OptionalUser, SessionDep, SettingsDep
+from ioc.web import OptionalUser, SessionDep, SettingsDep, maps, templating
 from reports import queries
 from reports.deps import base_url, load_report
 from reports.models import OPEN_STATES

@@ -8,11 +8,11 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.responses import Response
 
-from ioc import i18n, templating
+from ioc import i18n
 from ioc.auth.models import Role, User
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
-from ioc.web import require_role
+from ioc.web import require_role, templating
 from routing.admin_service import Actor
 
 M = TypeVar("M", bound=BaseModel)

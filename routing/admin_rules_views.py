@@ -9,9 +9,8 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
-from ioc import templating
 from ioc.errors import InvalidInput, NotFound
-from ioc.web import CsrfProtected, SessionDep, WriteSessionDep
+from ioc.web import CsrfProtected, SessionDep, WriteSessionDep, templating
 from routing import admin_service as svc
 from routing.admin_forms import AdminUser, DayOffForm, RuleForm, actor, form_error, validated
 from routing.models import Category, DayOff, JurisdictionLevel, RoutingRule, RuleTarget

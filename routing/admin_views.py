@@ -9,10 +9,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlalchemy import func, or_, select
 from starlette.responses import RedirectResponse, Response
 
-from ioc import templating
 from ioc.errors import InvalidInput, NotFound
 from ioc.i18n import N_
-from ioc.web import CsrfProtected, SessionDep, WriteSessionDep
+from ioc.web import CsrfProtected, SessionDep, WriteSessionDep, templating
 from routing import admin_service as svc
 from routing import yaml_io
 from routing.admin_forms import (

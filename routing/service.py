@@ -194,7 +194,9 @@ def _check_coordinates(lat: float | None, lon: float | None) -> tuple[float, flo
                 high=limit,
             )
     assert lat is not None and lon is not None
-    return lat, lon
+    # 7 decimals is about 1 cm; rounding also turns subnormal numbers (5e-324), which PostgreSQL's
+    # trigonometry refuses as an underflow, into zero.
+    return round(lat, 7) + 0.0, round(lon, 7) + 0.0
 
 
 def calendar(days_off: list[date] | None, working_days: list[date] | None) -> WorkCalendar:

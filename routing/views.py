@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from ioc import i18n, maps, templating
+from ioc import i18n
 from ioc.auth.models import Role, User
 from ioc.errors import NotFound
 from ioc.i18n import N_
-from ioc.web import OptionalUser, SessionDep, SettingsDep, require_role
+from ioc.web import OptionalUser, SessionDep, SettingsDep, maps, require_role, templating
 from routing import queries
 from routing.models import Category, Jurisdiction
 

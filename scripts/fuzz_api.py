@@ -24,10 +24,11 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from ioc import db, migrate
+from ioc import db
 from ioc.cli import DEMO_PASSWORD, seed_all
-from ioc.pgcluster import LocalCluster
+from ioc.db import migrate
 from ioc.settings import PROJECT_ROOT, Settings
+from ioc.system.pgcluster import LocalCluster
 
 BIN = Path(sys.executable).parent
 WORK = Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")) / "fuzz"

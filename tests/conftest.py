@@ -16,13 +16,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
-from ioc import db, migrate
+from ioc import db
 from ioc.app import create_app
 from ioc.auth import service as auth_service
 from ioc.auth.models import Role, User
 from ioc.cli import seed_all
-from ioc.pgcluster import LocalCluster
+from ioc.db import migrate
 from ioc.settings import PROJECT_ROOT, Settings
+from ioc.system.pgcluster import LocalCluster
 from ioc.web import get_db
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from ioc import i18n, templating
+from ioc import i18n
 from ioc.auth import service
 from ioc.auth.models import Role, User
 from ioc.auth.schemas import TokenRequest, TokenResponse
@@ -26,6 +26,7 @@ from ioc.web import (
     bearer_token,
     client_address,
     require_role,
+    templating,
 )
 
 router = APIRouter()

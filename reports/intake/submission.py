@@ -87,7 +87,7 @@ def _coordinate(fields: dict[str, str], name: str, limit: float) -> float | None
         raise InvalidInput(
             N_("Enter a number between %(low)s and %(high)s."), field=name, low=-limit, high=limit
         )
-    return value
+    return round(value, 7) + 0.0  # about 1 cm; subnormal numbers (5e-324) become zero
 
 
 def _source(raw: str) -> LocationSource | None:

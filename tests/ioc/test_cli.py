@@ -11,12 +11,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ioc import seeding
 from ioc.auth.models import Role, User
 from ioc.auth.passwords import verify_password
 from ioc.cli import main
 from ioc.cli_context import CliContext
-from ioc.seeding import SeedState
+from ioc.db import seeding
+from ioc.db.seeding import SeedState
 from ioc.settings import Settings, get_settings
 
 

@@ -14,7 +14,7 @@ import routing.models  # noqa: F401
 from ioc.auth.models import Role, User
 from ioc.cli import seed_all
 from ioc.db import Base, ensure_database
-from ioc.migrate import include_object
+from ioc.db.migrate import include_object
 from ioc.settings import Settings
 from routing.models import Agency, AgencyKind, Jurisdiction, JurisdictionLevel
 

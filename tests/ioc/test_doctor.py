@@ -8,10 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ioc import doctor
 from ioc.cli import main
-from ioc.doctor import Machine, Problem
 from ioc.settings import PROJECT_ROOT
+from ioc.system import doctor
+from ioc.system.doctor import Machine, Problem
 from tests.ioc.test_system_packages import browser, server
 
 
@@ -125,7 +125,7 @@ def test_the_report_prints_each_problem_with_its_fix_in_vietnamese(tmp_path: Pat
 
 def test_it_runs_with_the_standard_library_alone_before_the_venv_exists() -> None:
     done = subprocess.run(
-        [sys.executable, "-S", "-m", "ioc.doctor", "--for", "test", "--lang", "en"],
+        [sys.executable, "-S", "-m", "ioc.system.doctor", "--for", "test", "--lang", "en"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

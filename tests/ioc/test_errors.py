@@ -219,7 +219,7 @@ def test_every_429_says_when_to_try_again(settings: Settings, engine: Engine) ->
 
 
 def test_json_bodies_with_nulls_and_numbers_pass_the_nul_check() -> None:
-    from ioc.nulbytes import body_scanner
+    from ioc.web.nulbytes import body_scanner
 
     def scan(body: bytes) -> str | None:
         scanner = body_scanner("application/json")

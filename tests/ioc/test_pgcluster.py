@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ioc.pgcluster import MAX_SOCKET_PATH, ClusterError, LocalCluster, orphaned_servers
+from ioc.system.pgcluster import MAX_SOCKET_PATH, ClusterError, LocalCluster, orphaned_servers
 
 PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 

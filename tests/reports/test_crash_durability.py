@@ -34,10 +34,11 @@ from PIL import ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ioc import db, migrate
+from ioc import db
 from ioc.cli import seed_all
-from ioc.pgcluster import ClusterError, LocalCluster
+from ioc.db import migrate
 from ioc.settings import Settings
+from ioc.system.pgcluster import ClusterError, LocalCluster
 from reports.models import IdempotencyKey, Report, ReportMedia
 from tests.conftest import TEST_SECRET
 from tests.reports import media_samples as samples

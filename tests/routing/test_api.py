@@ -117,3 +117,10 @@ def test_ward_at_a_point(client: TestClient) -> None:
     assert outside.status_code == 404 and outside.headers["content-type"] == PROBLEM
     bad = client.get("/api/v1/wards/at?lat=10&lon=500")
     assert bad.status_code == 422 and bad.json()["field"] == "lon"
+
+
+def test_subnormal_coordinates_are_zero_not_a_server_error(client: TestClient) -> None:
+    # Found by schemathesis: PostgreSQL's radians() refuses 5e-324 as an underflow.
+    answer = client.get("/api/v1/wards/at", params={"lat": "-5e-324", "lon": "-5e-324"})
+    assert answer.status_code == 404  # (0, 0) is in the Gulf of Guinea: outside coverage
+    assert answer.json()["code"] == "not-found"

@@ -9,7 +9,7 @@ from typing import Any
 import folium
 
 from ioc.settings import MapSettings
-from ioc.templating import with_nonce
+from ioc.web.templating import with_nonce
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]

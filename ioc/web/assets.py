@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ioc.settings import PROJECT_ROOT
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
 
 # (file or directory in node_modules, where it goes under static/vendor)

@@ -15,8 +15,8 @@ from sqlalchemy.sql.expression import Executable
 
 __all__ = ["Base", "Session", "TimestampMixin", "utcnow"]
 
-from ioc.pgcluster import LocalCluster
 from ioc.settings import Settings
+from ioc.system.pgcluster import LocalCluster
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

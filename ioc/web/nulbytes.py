@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl, unquote_plus
 from python_multipart.multipart import MultipartParser, QuerystringParser, parse_options_header
 from starlette.types import Message, Receive, Scope
 
-from ioc import problems
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
+from ioc.web import problems
 
 NUL = "\x00"
 NUL_REFUSED = N_("The field %(name)s contains a character that is not allowed (a NUL byte).")

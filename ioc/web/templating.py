@@ -14,12 +14,12 @@ from starlette.responses import HTMLResponse
 from ioc import i18n
 from ioc.auth import csrf
 
-IOC_TEMPLATES = Path(__file__).resolve().parent / "templates"
+IOC_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
 
 
 def csp_nonce(request: Request) -> str:
-    """This response's CSP nonce (set by ``ioc.middleware.RequestContext``)."""
+    """This response's CSP nonce (set by ``ioc.web.middleware.RequestContext``)."""
     return str(getattr(request.state, "csp_nonce", ""))
 
 

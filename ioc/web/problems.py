@@ -15,10 +15,11 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from ioc import i18n, templating
+from ioc import i18n
 from ioc.errors import DomainError, ServiceUnavailable, Unauthorized
 from ioc.i18n import N_
 from ioc.logs import get_logger
+from ioc.web import templating
 
 PROBLEM = "application/problem+json"
 HTTP_TITLES = {
@@ -37,7 +38,7 @@ log = get_logger("ioc.errors")
 
 
 class RefusedInput(StarletteHTTPException):
-    """A domain error found while the body streams in (see ``ioc.middleware``).
+    """A domain error found while the body streams in (see ``ioc.web.middleware``).
 
     An HTTPException because FastAPI's body reader passes those on unchanged and wraps anything
     else in a bare 400; it is answered as the domain error it carries.
@@ -163,7 +164,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers.
 
     ``Exception`` goes to Starlette's ServerErrorMiddleware, which re-raises after answering
-    (the server then drops the connection): ``ioc.middleware.RequestContext`` answers those
+    (the server then drops the connection): ``ioc.web.middleware.RequestContext`` answers those
     itself with ``handle_unexpected``, and this registration covers failures outside it.
     """
     app.add_exception_handler(DomainError, handle_domain_error)

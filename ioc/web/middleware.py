@@ -14,8 +14,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ioc import i18n, nulbytes, problems
+from ioc import i18n
 from ioc.logs import get_logger
+from ioc.web import nulbytes, problems
 
 LANG_COOKIE = "ioc_lang"
 log = get_logger("ioc.request")

@@ -1,9 +1,10 @@
 """``ioc doctor``: checks the system prerequisites the way the system will use them.
 
-Each problem is printed in the user's language with the exact command that fixes it. It runs with
-the system's ``python3`` before the virtual environment exists (``python3 -m ioc.doctor``), so it
-uses the standard library only, and keeps its few messages in both languages here rather than in
-the gettext catalogs, which are compiled later in the set-up.
+Each problem is printed in the user's language with the exact command that fixes it. It runs
+with the system's ``python3`` before the virtual environment exists
+(``python3 -m ioc.system.doctor``), so it uses the standard library only, and keeps its few
+messages in both languages here rather than in the gettext catalogs, which are compiled later in
+the set-up.
 
 Targets: ``demo`` needs the server, its PostGIS extension and npm; ``test`` also needs Chromium
 and its fonts.
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ioc.pgcluster import (
+from ioc.system.pgcluster import (
     MAX_SOCKET_PATH,
     PORT,
     SERVER_USER,
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--for", dest="target", choices=sorted(TARGETS), default="demo")
     parser.add_argument("--lang", choices=("vi", "en"), default=None)
     args = parser.parse_args(argv)
-    var_dir = Path(os.environ.get("IOC_VAR_DIR") or Path(__file__).parent.parent / "var")
+    var_dir = Path(os.environ.get("IOC_VAR_DIR") or Path(__file__).parent.parent.parent / "var")
     machine = Machine(var_dir=var_dir, external_db=bool(os.environ.get("IOC_DATABASE_URL")))
     lang = args.lang or user_language()
     if machine.external_db:

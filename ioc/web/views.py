@@ -7,12 +7,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from sqlalchemy import text
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from ioc import i18n, templating
+from ioc import i18n
 from ioc.auth.views import safe_next
 from ioc.errors import ServiceUnavailable
 from ioc.logs import get_logger
-from ioc.middleware import LANG_COOKIE
-from ioc.web import OptionalUser, SessionDep
+from ioc.web import OptionalUser, SessionDep, templating
+from ioc.web.middleware import LANG_COOKIE
 
 router = APIRouter()
 log = get_logger("ioc.health")
