@@ -8,9 +8,7 @@ files that the winner's rows point to.
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +16,6 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -26,18 +23,12 @@ from sqlalchemy.orm import Session
 from ioc.app import create_app
 from ioc.settings import IntakeSettings, Settings
 from reports.models import IdempotencyKey, Report, ReportMedia, ReportState
+from tests.ioc import serving
 from tests.reports.conftest import multipart, photo
 
 # Phường Vũng Tàu, where no other test files reports: these are committed and stay, and must not
 # crowd the duplicate hint (five nearest) that other tests read near Tam Thắng.
 PLACE = (10.3452, 107.0745)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +43,8 @@ def served(settings: Settings, engine: Engine, race_media: Path) -> Iterator[str
     changed = settings.model_copy(
         update={"media_dir": race_media, "intake": IntakeSettings(rate_limit=1_000_000)}
     )
-    app = create_app(changed, engine=engine)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving.served(create_app(changed, engine=engine)) as (host, port):
+        yield f"http://{host}:{port}"
 
 
 def _race(url: str, clients: int, key: str, seed: int) -> list[httpx.Response]:
