@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from routing.models import Category, DayOff, JurisdictionLevel, RoutingRule, Rul
 from routing.schemas import KIND_NAMES, DayOffIn, RuleIn
 
 router = APIRouter(prefix="/admin/routing")
+POSITION = re.compile(r"[0-9]{1,9}")
 
 
 @router.get("/rules")
@@ -34,7 +36,7 @@ def _load_rule(db: SessionDep, position: str) -> RoutingRule | None:
         db.scalar(
             select(RoutingRule).options(*svc.RULE_REFS).where(RoutingRule.position == int(position))
         )
-        if position.isdigit()
+        if POSITION.fullmatch(position)  # ASCII digits only ("²".isdigit()), in int range
         else None
     )
     if rule is None:

@@ -16,12 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from ioc import i18n
-from ioc.errors import DomainError, ServiceUnavailable, Unauthorized
+from ioc.errors import DomainError, InvalidInput, ServiceUnavailable, Unauthorized
 from ioc.i18n import N_
 from ioc.logs import get_logger
 from ioc.web import templating
 
 PROBLEM = "application/problem+json"
+OUT_OF_RANGE = N_("A value in the request is out of the range this system accepts.")
 HTTP_TITLES = {
     404: N_("Not found."),
     405: N_("This method is not allowed here."),
@@ -149,6 +150,11 @@ def handle_unexpected(request: Request, exc: Exception) -> Response:
             detail=str(exc)[:300],  # the log is private: the cause helps whoever is on call
         )
         return handle_domain_error(request, ServiceUnavailable())
+    if isinstance(exc, sa_exc.DataError):
+        # A value PostgreSQL cannot take (a number out of its column's range, say) came from the
+        # request: the client's error. Logged in full, since a missed check is still a bug.
+        log.warning("value_refused_by_database", path=request.url.path, exc_info=exc)
+        return handle_domain_error(request, InvalidInput(OUT_OF_RANGE))
     log.error("unexpected_error", path=request.url.path, exc_info=exc)
     title = i18n.gettext(HTTP_TITLES[500])
     if wants_json(request):

@@ -111,7 +111,7 @@ async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
 def check_headers(request: Request, limits: IntakeSettings) -> None:
     """Refuse by the headers alone: a declared length over the limit, or not multipart."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limits.max_request_mb * MB:
+    if declared.isascii() and declared.isdigit() and int(declared) > limits.max_request_mb * MB:
         raise PayloadTooLarge(TOO_LARGE, megabytes=limits.max_request_mb)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput(N_("Send the report as multipart/form-data."))

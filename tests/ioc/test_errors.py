@@ -229,3 +229,20 @@ def test_json_bodies_with_nulls_and_numbers_pass_the_nul_check() -> None:
 
     assert scan(b'{"name": null, "phone": 5, "ok": true, "list": [1, null, "a"]}') is None
     assert scan(b'{"contact": {"names": ["a", "b\\u0000c"]}}') == "contact.names.1"
+
+
+def test_a_number_out_of_the_databases_range_is_a_422(
+    client: TestClient, make_user: MakeUser
+) -> None:
+    # A path id past PostgreSQL's integer: the database refuses it (DataError), which was a 500.
+    make_user("range-admin", Role.admin)
+    sign_in(client, "range-admin")
+    answer = client.post(
+        "/admin/users/99999999999999999999/unlock",
+        data={"csrf_token": csrf_from(client, "/admin/users")},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 422
+    assert (
+        answer.json()["detail"] == "Một giá trị trong yêu cầu nằm ngoài phạm vi hệ thống chấp nhận."
+    )

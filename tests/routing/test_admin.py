@@ -324,3 +324,11 @@ def test_the_explain_map_opens_with_no_service_area_at_all(
     dbs.flush()
     page = admin_client.get("/admin/routing/map?province=79")
     assert page.status_code == 200 and 'id="explain-category"' in page.text
+
+
+@pytest.mark.parametrize("position", ["²", "99999999999999999999"])
+def test_a_rule_position_that_is_no_number_is_a_404(
+    admin_client: TestClient, position: str
+) -> None:
+    # Found by schemathesis: "²".isdigit() is true, but int("²") fails (a 500).
+    assert admin_client.get(f"/admin/routing/rules/{position}").status_code == 404
