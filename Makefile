@@ -55,7 +55,7 @@ $(STAMP)/venv: requirements.lock pyproject.toml
 
 # Browser assets: npm verifies each package against package-lock.json's integrity hashes.
 assets: $(STAMP)/assets
-$(STAMP)/assets: package-lock.json ioc/assets.py $(STAMP)/venv
+$(STAMP)/assets: package-lock.json ioc/web/assets.py $(STAMP)/venv
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	$(BIN)/ioc assets sync
 	@mkdir -p $(STAMP) && touch $@

@@ -56,7 +56,7 @@ has_postgis() {
     && test -f "$root/usr/lib/postgresql/$1/lib/postgis-3.so"
 }
 
-# The server the embedded cluster will run on, as ioc/pgcluster.py chooses it: an existing cluster's
+# The server the embedded cluster will run on, as ioc/system/pgcluster.py chooses it: an existing cluster's
 # own version; else the newest installed server with PostGIS, else the newest installed server.
 chosen_major() {
   local major v
