@@ -23,7 +23,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,12 +41,11 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import httpx
 from sqlalchemy import create_engine, select
 
-from ioc import db
-from ioc.cli import seed_all
-from ioc.db import migrate
+from ioc.cli import prepare_database
 from ioc.settings import PROJECT_ROOT, Settings
 from ioc.system.pgcluster import LocalCluster
 from reports.models import Report, ReportMedia
+from tests.ioc.serving import free_port
 from tests.reports.media_samples import exif_block, jpeg
 
 DATABASE = "ioc_bench_intake"
@@ -254,23 +252,7 @@ def bench_database() -> str:
     """Create, migrate and seed the bench database (idempotent); returns its URL."""
     cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
     cluster.start()
-    url = cluster.url(DATABASE)
-    db.ensure_database(url)
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, demo=True)
-    engine = db.make_engine(url)
-    with db.session_scope(db.make_sessionmaker(engine)) as session:
-        seed_all(session, settings)
-    engine.dispose()
-    return url
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return prepare_database(Settings(database_url=cluster.url(DATABASE), demo=True))
 
 
 def serve(url: str, media_root: Path, workers: int, port: int) -> subprocess.Popen[bytes]:

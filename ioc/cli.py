@@ -129,6 +129,23 @@ def seed_all(session: db.Session, settings: Settings) -> str:
     )
 
 
+def prepare_database(settings: Settings, *, fresh: bool = False) -> str:
+    """Create (afresh if asked), migrate and seed the configured database; its URL.
+
+    For the throw-away databases of benchmarks, the API fuzzing run and fault tests.
+    """
+    url = db.database_url(settings)
+    db.ensure_database(url, fresh=fresh)
+    migrate.upgrade(url)
+    engine = db.make_engine(url)
+    try:
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            seed_all(session, settings)
+    finally:
+        engine.dispose()
+    return url
+
+
 def seed_fingerprint(settings: Settings) -> str:
     """What ``ioc seed`` loads: the shipped data, the code that loads it, and demo mode."""
     sources = [

@@ -20,13 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-from sqlalchemy.engine import make_url
-
-from ioc import db
-from ioc.cli import DEMO_PASSWORD, seed_all
-from ioc.db import migrate
+from ioc.cli import DEMO_PASSWORD, prepare_database
 from ioc.settings import PROJECT_ROOT, Settings
 from ioc.system.pgcluster import LocalCluster
 
@@ -43,18 +37,7 @@ def database_url() -> str:
         cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
         cluster.start()
         url = cluster.url("ioc_fuzz")
-    target = make_url(url)
-    server = target.set(drivername="postgresql", database="postgres")
-    name = sql.Identifier(str(target.database))
-    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    migrate.upgrade(url)
-    engine = db.make_engine(url)
-    with db.session_scope(db.make_sessionmaker(engine)) as session:
-        seed_all(session, Settings(database_url=url, demo=True, secret_key=SECRET))
-    engine.dispose()
-    return url
+    return prepare_database(Settings(database_url=url, demo=True, secret_key=SECRET), fresh=True)
 
 
 def free_port() -> int:

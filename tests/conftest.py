@@ -11,9 +11,7 @@ from typing import Protocol
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from psycopg import sql
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ioc import db
@@ -38,21 +36,6 @@ def _test_database_url() -> str:
     return cluster.url("ioc_test")
 
 
-def _recreate(url: str) -> None:
-    """A fresh database every run, so the migrations are tested from nothing."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            driver.execute(drop.format(sql.Identifier(target.database or "")))
-            db.create_database(conn, target.database)
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
@@ -67,7 +50,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     assert settings.database_url
-    _recreate(settings.database_url)
+    db.ensure_database(settings.database_url, fresh=True)  # the migrations run from nothing
     migrate.upgrade(settings.database_url)
     engine = db.make_engine(settings.database_url)
     with db.session_scope(db.make_sessionmaker(engine)) as session:

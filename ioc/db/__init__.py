@@ -73,13 +73,19 @@ def create_database(conn: Connection, name: str | None) -> None:
     driver.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def ensure_database(url: str) -> bool:
-    """Create the database named in ``url`` if it is missing; true if it was created."""
+def ensure_database(url: str, *, fresh: bool = False) -> bool:
+    """Create the database named in ``url`` if it is missing (dropped first when ``fresh``);
+    true if it was created."""
     target = make_url(url)
     name = target.database
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
+            if fresh:
+                driver = conn.connection.driver_connection
+                assert isinstance(driver, psycopg.Connection)
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                driver.execute(drop.format(sql.Identifier(name or "")))
             exists = conn.execute(
                 text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
             ).scalar()

@@ -16,7 +16,6 @@ import io
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,12 +34,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioc import db
-from ioc.cli import seed_all
-from ioc.db import migrate
+from ioc.cli import prepare_database
 from ioc.settings import Settings
 from ioc.system.pgcluster import ClusterError, LocalCluster
 from reports.models import IdempotencyKey, Report, ReportMedia
 from tests.conftest import TEST_SECRET
+from tests.ioc.serving import free_port
 from tests.reports import media_samples as samples
 from tests.reports.conftest import TAM_THANG
 
@@ -130,32 +129,18 @@ def _reap_servers() -> None:
                 os.waitpid(int(entry.name), 0)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _make_database(cluster: LocalCluster, media_dir: Path) -> str:
     """Start the cluster; create, migrate and seed its database; return its URL."""
     cluster.start()
-    url = cluster.url("ioc")
-    db.ensure_database(url)
-    migrate.upgrade(url)
-    engine = db.make_engine(url)
-    settings = Settings(database_url=url, secret_key=TEST_SECRET, media_dir=media_dir)
-    try:
-        with db.session_scope(db.make_sessionmaker(engine)) as session:
-            seed_all(session, settings)
-    finally:
-        engine.dispose()
-    return url
+    settings = Settings(
+        database_url=cluster.url("ioc"), secret_key=TEST_SECRET, media_dir=media_dir
+    )
+    return prepare_database(settings)
 
 
 def _serve(top: Path, url: str, media_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The app in its own uvicorn process on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     env |= {
         "IOC_DATABASE_URL": url,
