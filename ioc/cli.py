@@ -27,6 +27,7 @@ from ioc.system.pgcluster import ClusterError, LocalCluster
 from ioc.web import assets
 from reports.intake import seed as reports_seed
 from routing import seed as routing_seed
+from routing import service as routing_service
 from routing.commands import routing_group
 from routing.models import Agency
 
@@ -215,14 +216,12 @@ def user_add(
                 agency_id = session.scalar(select(Agency.id).where(Agency.code == agency_code))
                 if agency_id is None:
                     raise click.ClickException(f"No agency with code {agency_code!r}")
-            auth_service.create_user(
-                session,
-                username=username,
-                password=password,
-                role=Role(role),
-                agency_id=agency_id,
-                full_name=full_name,
+            if (Role(role) == Role.agency_staff) != (agency_id is not None):
+                raise click.ClickException("agency_staff need --agency, and only they")
+            user = auth_service.create_user(
+                session, username=username, password=password, role=Role(role), full_name=full_name
             )
+            routing_service.bind_member(session, user.id, agency_id)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"User {username} ({role}) created.")

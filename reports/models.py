@@ -67,6 +67,14 @@ PUBLIC_STATES = frozenset(
 OPEN_STATES = PUBLIC_STATES - {ReportState.published} | {ReportState.submitted}
 
 
+class ExtensionState(enum.StrEnum):
+    """Where a report's one extension request stands."""
+
+    requested = "requested"
+    approved = "approved"
+    denied = "denied"
+
+
 class ActorKind(enum.StrEnum):
     """Who caused an event."""
 
@@ -91,6 +99,9 @@ class Report(TimestampMixin, Base):
     __table_args__ = (
         Index("ix_reports_state_category", "state", "category_id"),
         Index("ix_reports_submitter_created", "submitter_key", "created_at"),
+        # The queues: open reports by state and deadline; an agency's by state and deadline.
+        Index("ix_reports_state_due", "state", "due_at"),
+        Index("ix_reports_agency_state_due", "agency_id", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,8 +119,10 @@ class Report(TimestampMixin, Base):
     )
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    # The routing engine's suggestion, kept as it was made (the IOC verifies it).
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # The routing engine's suggestion (the IOC verifies it); re-routing replaces it.
+    suggested_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # The agency the IOC forwarded the report to (its history is in the events).
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     rule_position: Mapped[int | None] = mapped_column(Integer)
     priority: Mapped[Priority] = mapped_column(Enum(Priority, native_enum=False, length=16))
     # A message id and its parameters (routing.service.reason_text translates them when shown);
@@ -120,6 +133,28 @@ class Report(TimestampMixin, Base):
     verify_by: Mapped[datetime | None]
     accept_by: Mapped[datetime | None]
     resolve_by: Mapped[datetime | None]
+    # The deadline of the current state (verify_by, accept_by or resolve_by); None when closed.
+    due_at: Mapped[datetime | None]
+    # Past due_at: set once by the deadline sweep (with an event), cleared when the stage changes.
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue_since: Mapped[datetime | None]
+    forwarded_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # rejected, duplicate
+    # One extension per report (DOMAIN.md): asked by the agency, approved or denied by the IOC.
+    extension_state: Mapped[ExtensionState | None] = mapped_column(
+        Enum(ExtensionState, native_enum=False, length=16)
+    )
+    extension_until: Mapped[datetime | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    # The agency's answer, public once published.
+    result_text: Mapped[str | None] = mapped_column(Text)
+    # Bumped by every action: a client may send it back, and a stale one gets 409.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    locale: Mapped[str] = mapped_column(String(5), default="vi")  # the resident's language
     # Private: seen by the IOC only (DOMAIN.md, Privacy).
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_phone: Mapped[str | None] = mapped_column(String(40))
@@ -143,6 +178,9 @@ class ReportMedia(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(8))  # image, video
+    # "report": sent by the resident; "result": an after-photo of the agency's result.
+    stage: Mapped[str] = mapped_column(String(8), default="report")
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("report_events.id"))
     mime: Mapped[str] = mapped_column(String(32))
     sha256: Mapped[str] = mapped_column(String(64))
     original_path: Mapped[str] = mapped_column(String(200))
@@ -173,7 +211,11 @@ class ReportEvent(Base):
         Enum(ReportState, native_enum=False, length=16)
     )
     to_state: Mapped[ReportState] = mapped_column(Enum(ReportState, native_enum=False, length=16))
+    # The lifecycle action ("submit", "verify_forward", …, "overdue"); see reports.lifecycle.
+    action: Mapped[str] = mapped_column(String(32), default="submit")
     note: Mapped[str] = mapped_column(Text, default="")
+    # What the action carried: {"agency": id, "reason": …, "until": iso, "media": [ids], …}.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
     report: Mapped[Report] = relationship(lazy="raise")
 

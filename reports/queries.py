@@ -82,7 +82,7 @@ def follows_since(submitter: str, since: datetime) -> Select[int]:
 
 
 def refs(report: Report) -> Select[str, str, str, str, str, str, str]:
-    """Codes and names of a report's category, ward and suggested agency, in one row."""
+    """Codes and names of a report's category, ward and agency (assigned, else suggested)."""
     ward = aliased(Jurisdiction)
     agency = aliased(Agency)
     return (
@@ -97,7 +97,7 @@ def refs(report: Report) -> Select[str, str, str, str, str, str, str]:
         )
         .select_from(Category)
         .outerjoin(ward, ward.id == report.ward_id)
-        .outerjoin(agency, agency.id == report.agency_id)
+        .outerjoin(agency, agency.id == func.coalesce(report.agency_id, report.suggested_agency_id))
         .where(Category.id == report.category_id)
     )
 

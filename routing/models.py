@@ -122,6 +122,17 @@ class Agency(TimestampMixin, Base):
     parent: Mapped[Agency | None] = relationship(remote_side=[id], lazy="raise")
 
 
+class AgencyMember(Base):
+    """A staff account bound to the agency it works for (agency_staff have exactly one)."""
+
+    __tablename__ = "agency_members"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+
+
 class Category(Base):
     """A field (lĩnh vực) a resident picks; geographic ones are routed by place."""
 

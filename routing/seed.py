@@ -22,6 +22,7 @@ from ioc.auth.models import Role, User
 from routing.models import (
     Agency,
     AgencyKind,
+    AgencyMember,
     Category,
     Jurisdiction,
     JurisdictionLevel,
@@ -308,15 +309,17 @@ def seed_agency_staff(db: Session, password: str) -> list[str]:
         return []
     # One hash for every demo account: argon2 takes ~50 ms, and these share one known password.
     password_hash = passwords.hash_password(password)
-    for agency in missing:
-        db.add(
-            User(
-                username=agency.code,
-                password_hash=password_hash,
-                role=Role.agency_staff,
-                agency_id=agency.id,
-                full_name=f"Cán bộ {agency.name}"[:200],
-            )
+    users = {
+        agency.id: User(
+            username=agency.code,
+            password_hash=password_hash,
+            role=Role.agency_staff,
+            full_name=f"Cán bộ {agency.name}"[:200],
         )
+        for agency in missing
+    }
+    db.add_all(users.values())
+    db.flush()
+    db.add_all(AgencyMember(user_id=user.id, agency_id=aid) for aid, user in users.items())
     db.flush()
     return [a.code for a in missing]

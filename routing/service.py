@@ -21,7 +21,7 @@ from ioc.db import utcnow
 from ioc.errors import InvalidInput
 from ioc.i18n import N_, get_locale, gettext
 from routing import queries
-from routing.models import Agency
+from routing.models import Agency, AgencyMember
 from routing.sla import (
     VN_TZ,
     CategoryOverride,
@@ -214,6 +214,27 @@ def _due(row: Row[Any], code: str, at: datetime) -> DueTimes:
         policy = policy.model_copy(update={"categories": {code: override}})
     work = calendar(row.days_off, row.working_days)
     return due_times(at, row.default_priority, work, policy, category=code)
+
+
+def agency_of(db: Session, user_id: int) -> int | None:
+    """The agency a staff account works for, if any."""
+    return db.scalar(select(AgencyMember.agency_id).where(AgencyMember.user_id == user_id))
+
+
+def bind_member(db: Session, user_id: int, agency_id: int | None) -> None:
+    """Bind a staff account to an agency (None: to none); InvalidInput for an unknown agency."""
+    member = db.get(AgencyMember, user_id)
+    if agency_id is None:
+        if member is not None:
+            db.delete(member)
+        return
+    if db.get(Agency, agency_id) is None:
+        raise InvalidInput(N_("Unknown agency."), field="agency")
+    if member is None:
+        db.add(AgencyMember(user_id=user_id, agency_id=agency_id))
+    else:
+        member.agency_id = agency_id
+    db.flush()
 
 
 def _ref(agency: Agency) -> AgencyRef:

@@ -23,6 +23,7 @@ from ioc.db import migrate
 from ioc.settings import PROJECT_ROOT, Settings
 from ioc.system.pgcluster import LocalCluster
 from ioc.web import get_db
+from routing import service as routing_service
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 PASSWORD = "correct horse battery"
@@ -104,9 +105,9 @@ def make_user(dbs: Session) -> MakeUser:
     """Create a staff user with the test password."""
 
     def _make(username: str, role: Role = Role.ioc_operator, agency_id: int | None = None) -> User:
-        return auth_service.create_user(
-            dbs, username=username, password=PASSWORD, role=role, agency_id=agency_id
-        )
+        user = auth_service.create_user(dbs, username=username, password=PASSWORD, role=role)
+        routing_service.bind_member(dbs, user.id, agency_id)
+        return user
 
     return _make
 

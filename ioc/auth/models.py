@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ioc.db import Base, TimestampMixin, utcnow
@@ -21,21 +21,15 @@ class Role(enum.StrEnum):
 
 
 class User(TimestampMixin, Base):
-    """A staff account; agency staff are bound to exactly one agency."""
+    """A staff account; agency staff are bound to one agency by routing's agency_members."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint(
-            "(role = 'agency_staff') = (agency_id IS NOT NULL)", name="agency_staff_has_agency"
-        ),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32))
-    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
 

@@ -30,7 +30,6 @@ def create_user(
     password: str,
     role: Role,
     full_name: str = "",
-    agency_id: int | None = None,
 ) -> User:
     """A new staff account with a hashed password."""
     username = username.strip().lower()
@@ -42,8 +41,6 @@ def create_user(
             field="password",
             n=passwords.MIN_LENGTH,
         )
-    if (role == Role.agency_staff) != (agency_id is not None):
-        raise InvalidInput(N_("Agency staff must belong to exactly one agency."), field="agency")
     if db.scalar(queries.user_by_username(username)) is not None:
         raise InvalidInput(N_("This username is taken."), field="username")
     user = User(
@@ -51,7 +48,6 @@ def create_user(
         password_hash=passwords.hash_password(password),
         role=role,
         full_name=full_name,
-        agency_id=agency_id,
     )
     db.add(user)
     db.flush()

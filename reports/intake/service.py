@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ioc.db import utcnow
 from ioc.errors import InvalidInput, NotFound, RateLimited
-from ioc.i18n import N_
+from ioc.i18n import N_, get_locale
 from ioc.settings import IntakeSettings, Settings
 from reports import queries
 from reports.intake.submission import Submission
@@ -208,7 +208,7 @@ def _report(
         location_source=source,
         ward_id=routed.jurisdiction.id if routed.jurisdiction else None,
         office_id=_office_id(category, routed),
-        agency_id=routed.agency.id if routed.agency else None,
+        suggested_agency_id=routed.agency.id if routed.agency else None,
         rule_position=routed.rule,
         priority=routed.priority,
         routing_reason=routed.why.msgid,
@@ -217,6 +217,8 @@ def _report(
         verify_by=due.verify_by if due else None,
         accept_by=due.accept_by if due else None,
         resolve_by=due.resolve_by if due else None,
+        due_at=due.verify_by if due else None,
+        locale=get_locale(),
         reporter_name=sub.name,
         reporter_phone=sub.phone,
         reporter_email=sub.email,
@@ -245,6 +247,7 @@ def _save(db: Session, report: Report, stored: list[Stored], sub: Submission, at
             actor_kind=ActorKind.resident,
             from_state=None,
             to_state=ReportState.submitted,
+            action="submit",
         )
     )
     if sub.idempotency_key is not None:

@@ -51,7 +51,7 @@ def test_a_resident_files_a_report_from_a_photo_with_exif_gps(
                 Report.id == report.id
             )
         ).one()
-        agency = db.get_one(Agency, report.agency_id)
+        agency = db.get_one(Agency, report.suggested_agency_id)
         ward = db.get_one(Jurisdiction, report.ward_id)
         media = db.scalars(select(ReportMedia).where(ReportMedia.report_id == report.id)).all()
     assert abs(at[0] - lat) < 1e-5 and abs(at[1] - lon) < 1e-5

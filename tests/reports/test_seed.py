@@ -25,6 +25,6 @@ def test_demo_reports_are_filed_once_with_their_photos(
         select(Report).where(Report.description == DEMO_REPORTS[0].description)
     ).all()
     assert len(reports) == 1 and reports[0].state == ReportState.submitted
-    assert reports[0].agency_id is not None  # routed within the seeded wards
+    assert reports[0].suggested_agency_id is not None  # routed within the seeded wards
     photo = dbs.scalar(select(ReportMedia).where(ReportMedia.report_id == reports[0].id))
     assert photo is not None and (tmp_path / photo.display_path).is_file()

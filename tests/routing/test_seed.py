@@ -9,6 +9,7 @@ from ioc.auth import passwords
 from ioc.auth.models import Role, User
 from ioc.cli import DEMO_PASSWORD, seed_all
 from ioc.settings import Settings
+from routing import service as routing_service
 from routing.models import Agency, Category, RoutingRule
 
 
@@ -51,5 +52,5 @@ def test_one_demo_account_per_agency(dbs: Session) -> None:
     assert len(users) == len(agencies)
     for agency in agencies:
         user = users[agency.code]
-        assert user.agency_id == agency.id and len(user.username) <= 64
+        assert routing_service.agency_of(dbs, user.id) == agency.id and len(user.username) <= 64
     assert passwords.verify_password(users["dl-vungtau"].password_hash, DEMO_PASSWORD)
