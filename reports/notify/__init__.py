@@ -1,0 +1,1 @@
+"""Notifications: outbox messages written with the state change, delivered by the job queue."""
