@@ -19,6 +19,8 @@ class DomainError(Exception):
     code: ClassVar[str] = "bad-request"
     title: ClassVar[str] = N_("The request cannot be processed.")
     retry_after: int | None = None  # seconds, sent as Retry-After
+    # Members added to the problem body (e.g. a 409's current state and the actions allowed in it).
+    extra: dict[str, Any] | None = None
 
     def __init__(
         self, detail: str | None = None, *, field: str | None = None, **params: Any

@@ -70,6 +70,16 @@ class JobSettings(BaseModel):
     media_grace_hours: float = Field(default=24.0, ge=1.0)
 
 
+class LifecycleSettings(BaseModel):
+    """Who may do what to a report (``IOC_LIFECYCLE__…``)."""
+
+    # A city's own roles for an action, e.g. {"approve_extension": ["ioc_supervisor",
+    # "ioc_operator"]}; values are role names, "agency" (the assigned agency's staff) or "resident".
+    roles: dict[str, list[str]] = Field(default_factory=dict)
+    # A resident may reopen a published report within this many days (DOMAIN.md: 7).
+    reopen_days: int = Field(default=7, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment."""
 
@@ -87,6 +97,7 @@ class Settings(BaseSettings):
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     token_ttl_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
+    Integer,
     ScalarSelect,
     Select,
     String,
@@ -293,6 +294,16 @@ def assignment() -> Select[Any]:
         .outerjoin(agency, agency.id == first.c.agency_id)
         .where(Category.code == _CATEGORY)
     )
+
+
+def sla_inputs() -> Select[Any]:
+    """A category's code, deadline overrides and the calendar's extra days (category_id, since)."""
+    return select(
+        Category.code,
+        Category.sla,
+        _days(False).label("days_off"),
+        _days(True).label("working_days"),
+    ).where(Category.id == bindparam("category_id", type_=Integer))
 
 
 def agency_chain(agency_id: int) -> Select[Agency]:

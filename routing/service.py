@@ -237,6 +237,42 @@ def bind_member(db: Session, user_id: int, agency_id: int | None) -> None:
     db.flush()
 
 
+@dataclass(frozen=True)
+class Clock:
+    """A category's deadline policy and the working-time calendar, for moving deadlines."""
+
+    policy: SlaPolicy
+    calendar: WorkCalendar
+    category: str
+
+    def due(self, start: datetime, priority: Priority) -> DueTimes:
+        """The three deadlines counted from ``start``."""
+        return due_times(start, priority, self.calendar, self.policy, category=self.category)
+
+    def verify_by(self, start: datetime, priority: Priority) -> datetime:
+        """The IOC's verification deadline counted from ``start`` (a return, a reopening)."""
+        on_calendar = priority in self.policy.calendar_clock
+        span = self.policy.for_category(self.category).verify
+        return span.after(start, self.calendar, calendar_clock=on_calendar)
+
+    def latest_extension(self, resolve_by: datetime, priority: Priority) -> datetime:
+        """The latest date an extension may move ``resolve_by`` to (DOMAIN.md: 5 working days)."""
+        on_calendar = priority in self.policy.calendar_clock
+        extension = self.policy.max_extension
+        return extension.after(resolve_by, self.calendar, calendar_clock=on_calendar)
+
+
+def clock(db: Session, category_id: int, at: datetime | None = None) -> Clock:
+    """The deadline clock of a category, with the administrator's days off from ``at`` on."""
+    since = (at or utcnow()).astimezone(VN_TZ).date() - timedelta(days=1)
+    row = db.execute(queries.sla_inputs(), {"category_id": category_id, "since": since}).one()
+    policy = _default_policy()
+    if row.sla:
+        override = CategoryOverride.model_validate(row.sla)
+        policy = policy.model_copy(update={"categories": {row.code: override}})
+    return Clock(policy, calendar(row.days_off, row.working_days), row.code)
+
+
 def _ref(agency: Agency) -> AgencyRef:
     return AgencyRef(id=agency.id, code=agency.code, name=agency.name)
 

@@ -100,7 +100,8 @@ def handle_domain_error(request: Request, exc: Exception) -> Response:
     title = i18n.gettext(exc.title)
     detail = i18n.gettext(exc.detail, **exc.params)
     if wants_json(request):
-        extra = {"field": exc.field} if exc.field else None
+        extra = {"field": exc.field} if exc.field else {}
+        extra.update(exc.extra or {})
         response: Response = _problem(request, exc.status, exc.code, title, detail, extra)
     else:
         response = _page(request, exc.status, title, detail)

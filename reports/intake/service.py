@@ -22,6 +22,7 @@ from ioc.settings import IntakeSettings, Settings
 from reports import queries
 from reports.intake.submission import Submission
 from reports.media.image import PixelBudget
+from reports.media.rows import media_row
 from reports.media.store import (
     MB,
     MediaLimits,
@@ -40,7 +41,6 @@ from reports.models import (
     LocationSource,
     Report,
     ReportEvent,
-    ReportMedia,
     ReportState,
 )
 from reports.schemas import FollowIn
@@ -239,7 +239,9 @@ def _save(db: Session, report: Report, stored: list[Stored], sub: Submission, at
     """Insert the report, its media, its first event and its key, in one flush."""
     db.add(report)
     for position, item in enumerate(stored):
-        db.add(_media(report, position, item))
+        row = media_row(position, item)
+        row.report = report
+        db.add(row)
     db.add(
         ReportEvent(
             report=report,
@@ -258,27 +260,6 @@ def _save(db: Session, report: Report, stored: list[Stored], sub: Submission, at
         if sub.idempotency_key is not None and "idempotency" in str(error.orig):
             raise ConcurrentRetryError() from error
         raise
-
-
-def _media(report: Report, position: int, item: Stored) -> ReportMedia:
-    """The row of a stored photo or video."""
-    photo = item if isinstance(item, StoredPhoto) else None
-    return ReportMedia(
-        report=report,
-        position=position,
-        kind=item.kind,
-        mime=item.mime,
-        sha256=item.sha256,
-        original_path=item.original_path,
-        display_path=item.display_path,
-        thumbnail_path=item.thumbnail_path,
-        width=item.width,
-        height=item.height,
-        duration_s=item.duration_s if isinstance(item, StoredVideo) else None,
-        exif_lat=photo.gps[0] if photo and photo.gps else None,
-        exif_lon=photo.gps[1] if photo and photo.gps else None,
-        taken_at=photo.taken_at if photo else None,
-    )
 
 
 def follow(db: Session, settings: Settings, code: str, contact: FollowIn, address: str) -> Report:
