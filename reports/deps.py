@@ -7,15 +7,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from ioc.auth.models import User
+from ioc.auth.models import Role, User
 from ioc.errors import NotFound
 from ioc.i18n import N_
 from ioc.settings import Settings
-from ioc.web import OptionalUser, SessionDep, client_address
+from ioc.web import CurrentUser, OptionalUser, SessionDep, client_address
 from reports import queries
-from reports.models import Report
+from reports.lifecycle.service import Actor, can_see
+from reports.models import ActorKind, Report
 from reports.tracking import codes as tracking
 from reports.tracking.codes import is_tracking_code
+from routing import service as routing_service
 
 
 def base_url(request: Request) -> str:
@@ -65,3 +67,31 @@ def current_report(
 
 
 CurrentReport = Annotated[Report, Depends(current_report)]
+
+
+def staff_actor(db: SessionDep, user: CurrentUser) -> Actor:
+    """The signed-in staff member as the lifecycle sees them: role and, for agency staff, agency."""
+    agency_id = routing_service.agency_of(db, user.id) if user.role == Role.agency_staff else None
+    return Actor(ActorKind.staff, user_id=user.id, role=user.role.value, agency_id=agency_id)
+
+
+StaffActor = Annotated[Actor, Depends(staff_actor)]
+
+
+def staff_report(db: SessionDep, actor: StaffActor, tracking_code: str) -> Report:
+    """The report named in the path if this staff member may see it; 404 otherwise.
+
+    An agency gets the same 404 for another agency's report as for a code that does not exist:
+    it must not learn that the report exists.
+    """
+    report = (
+        db.scalar(queries.report_by_code(tracking_code))
+        if is_tracking_code(tracking_code)
+        else None
+    )
+    if report is None or not can_see(report, actor):
+        raise NotFound(N_("No report has this tracking code."), field="tracking_code")
+    return report
+
+
+StaffReport = Annotated[Report, Depends(staff_report)]

@@ -33,6 +33,7 @@ def test_the_whole_lifecycle(act: Act, cast: Cast, filed: Report, dbs: Session) 
     assert filed.due_at == filed.accept_by and filed.forwarded_at is not None
     act(filed, "accept", cast.agency_a)
     assert state(filed) == S.in_progress and filed.due_at == filed.resolve_by
+    assert filed.resolve_by is not None
     until = (filed.resolve_by + timedelta(days=2)).astimezone(VN_TZ).date().isoformat()
     act(filed, "request_extension", cast.agency_a, until=until, reason="Chờ vật tư")
     assert filed.extension_state == ExtensionState.requested and state(filed) == S.in_progress
@@ -176,7 +177,7 @@ def test_a_missing_field_is_a_422_that_changes_nothing(
     with pytest.raises(InvalidInput) as raised:
         act(filed, action, getattr(cast, who), reason="  ")
     assert raised.value.field == field
-    assert state(filed) == state and filed.version == 1 and event_count(dbs, filed) == 1
+    assert filed.state == state and filed.version == 1 and event_count(dbs, filed) == 1
 
 
 def test_resolve_needs_an_after_photo(act: Act, cast: Cast, filed: Report, dbs: Session) -> None:
