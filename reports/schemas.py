@@ -47,11 +47,24 @@ class PhotoOut(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    """A change of state, as the public sees it (no actor, no internal note)."""
+    """A public step, as residents see it (no actor, no internal note)."""
 
     at: datetime
     status: str
     status_label: str
+    action: str | None = None
+    action_label: str | None = None
+    # Only what the resident is owed: a rejection's reason, the original of a duplicate.
+    reason: str | None = None
+    original: str | None = None
+
+
+class ResultOut(BaseModel):
+    """The agency's answer and its after-photos, public once the IOC has published them."""
+
+    text: str
+    published_at: datetime
+    photos: list[PhotoOut] = Field(default_factory=list)
 
 
 class ReportStatus(BaseModel):
@@ -75,6 +88,7 @@ class ReportStatus(BaseModel):
     location: dict[str, float] | None = None
     photos: list[PhotoOut] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
+    result: ResultOut | None = None
 
 
 class NearbyReport(BaseModel):

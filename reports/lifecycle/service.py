@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from ioc.auth.models import Role
 from ioc.db import utcnow
 from ioc.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from ioc.i18n import N_
+from ioc.i18n import N_, gettext
 from ioc.settings import Settings
 from reports.lifecycle import steps
 from reports.lifecycle.rules import RULES, Action, Rule, allowed, parties_of, who_may
 from reports.media.rows import Stored, media_row
 from reports.media.store import MediaStore, PreparedPhoto
-from reports.models import ActorKind, Report, ReportEvent, ReportMedia
+from reports.models import STATE_LABELS, ActorKind, Report, ReportEvent, ReportMedia
 from reports.notify import service as notify
 
 UNKNOWN_ACTION = N_("Unknown action. The actions are: %(actions)s.")
@@ -137,14 +137,14 @@ def _check(report: Report, rule: Rule, actor: Actor, data: ActionInput, settings
         raise Forbidden(NOT_ALLOWED_ROLE, action=rule.action.value)
     state_now = {"state": report.state.value, "version": report.version}
     if data.version is not None and data.version != report.version:
-        error = Conflict(STALE, field="version", state=report.state.value)
+        error = Conflict(STALE, field="version", state=gettext(STATE_LABELS[report.state]))
         error.extra = state_now
         raise error
     if report.state not in rule.sources:
         possible = allowed(report.state, parties, settings.lifecycle.roles)
         error = InvalidTransition(
             NOT_NOW,
-            state=report.state.value,
+            state=gettext(STATE_LABELS[report.state]),
             action=rule.action.value,
             allowed=", ".join(possible) or "—",
         )

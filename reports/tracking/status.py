@@ -19,6 +19,8 @@ from ioc.auth.models import User
 from ioc.db import utcnow
 from ioc.i18n import get_locale, gettext
 from reports import queries
+from reports.lifecycle.labels import ACTION_LABELS
+from reports.lifecycle.rules import PUBLIC_ACTIONS
 from reports.models import PUBLIC_STATES, STATE_LABELS, Report, ReportMedia, ReportState
 from reports.schemas import (
     CreatedLinks,
@@ -27,6 +29,7 @@ from reports.schemas import (
     Ref,
     ReportCreated,
     ReportStatus,
+    ResultOut,
     TimelineEntry,
 )
 from reports.tracking.codes import follow_handle, visibility
@@ -94,9 +97,23 @@ def report_status(
             "routing_reason": reason_text(report.routing_reason, report.routing_reason_params),
             "description": report.description,
             "location": {"lat": lat, "lon": lon},
-            "photos": _photos(base, list(report.media)),
+            "photos": _photos(base, [m for m in report.media if m.stage == "report"]),
             "timeline": _timeline(db, report),
+            "result": _result(base, report),
         }
+    )
+
+
+def _result(base: str, report: Report) -> ResultOut | None:
+    """The published answer with the after-photos of the result that was published."""
+    if report.published_at is None or report.result_text is None:
+        return None
+    photos = [m for m in report.media if m.stage == "result"]
+    if photos:  # a result sent back and reported again: the latest result's photos
+        latest = max(m.event_id or 0 for m in photos)
+        photos = [m for m in photos if (m.event_id or 0) == latest]
+    return ResultOut(
+        text=report.result_text, published_at=report.published_at, photos=_photos(base, photos)
     )
 
 
@@ -105,9 +122,19 @@ def _category_name(row: Any) -> str:
 
 
 def _timeline(db: Session, report: Report) -> list[TimelineEntry]:
+    """The public steps: never staff notes, extensions, returns or internal corrections."""
     return [
-        TimelineEntry(at=event.at, status=event.to_state.value, status_label=label(event.to_state))
+        TimelineEntry(
+            at=event.at,
+            status=event.to_state.value,
+            status_label=label(event.to_state),
+            action=event.action,
+            action_label=gettext(ACTION_LABELS[event.action]),
+            reason=event.payload.get("reason") if event.action == "reject" else None,
+            original=event.payload.get("of") if event.action == "mark_duplicate" else None,
+        )
         for event in db.scalars(queries.timeline(report.id))
+        if event.action in PUBLIC_ACTIONS
     ]
 
 
