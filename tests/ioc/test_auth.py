@@ -202,13 +202,3 @@ def test_admin_sees_users_and_sign_out_ends_the_session(
     client.post("/logout", data={"csrf_token": token.group(1)}, follow_redirects=False)
     assert _sessions_of(dbs, "root2") == 0
     assert client.get("/admin/users").status_code == 401
-
-
-def test_agency_staff_must_have_an_agency(dbs: Session) -> None:
-    import pytest
-
-    from ioc.auth import service
-    from ioc.errors import InvalidInput
-
-    with pytest.raises(InvalidInput):
-        service.create_user(dbs, username="x1", password=PASSWORD, role=Role.agency_staff)
