@@ -28,8 +28,10 @@ from reports import api as reports_api
 from reports import views as reports_views
 from reports.media import sweep as media_sweep
 from reports.tracking import housekeeping
-from routing import admin_rules_views, admin_views, api_views
+from routing import api_views
 from routing import views as routing_views
+from routing.admin import rules_views as admin_rules_views
+from routing.admin import views as admin_views
 
 FEATURE_PACKAGES = (routing, reports, dashboard)
 # The tasks of the feature packages, and their periodic jobs.

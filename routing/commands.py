@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ioc import cli_context
-from routing import yaml_io
-from routing.admin_service import Actor
+from routing.admin import yaml_io
+from routing.admin.service import Actor
 
 
 @click.group("routing")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ioc.errors import InvalidInput
 from ioc.i18n import set_locale
 from routing import service
-from routing.admin_service import Actor, save_day
+from routing.admin.service import Actor, save_day
 from routing.models import Agency, Category, Jurisdiction, RoutingRule
 from routing.schemas import DayOffIn
 from routing.sla import VN_TZ, Priority

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ioc.cli import main
 from ioc.cli_context import CliContext
-from routing import yaml_io
-from routing.admin_service import Actor
+from routing.admin import yaml_io
+from routing.admin.service import Actor
 from routing.models import Agency, RoutingAudit
 
 CLI = Actor("cli")

@@ -13,7 +13,7 @@ from ioc.auth.models import Role, User
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
 from ioc.web import require_role, templating
-from routing.admin_service import Actor
+from routing.admin.service import Actor
 
 M = TypeVar("M", bound=BaseModel)
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]

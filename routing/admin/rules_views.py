@@ -12,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from ioc.errors import InvalidInput, NotFound
 from ioc.web import CsrfProtected, SessionDep, WriteSessionDep, templating
-from routing import admin_service as svc
-from routing.admin_forms import AdminUser, DayOffForm, RuleForm, actor, form_error, validated
+from routing.admin import service as svc
+from routing.admin.forms import AdminUser, DayOffForm, RuleForm, actor, form_error, validated
 from routing.models import Category, DayOff, JurisdictionLevel, RoutingRule, RuleTarget
 from routing.schemas import KIND_NAMES, DayOffIn, RuleIn
 

@@ -12,9 +12,9 @@ from starlette.responses import RedirectResponse, Response
 from ioc.errors import InvalidInput, NotFound
 from ioc.i18n import N_
 from ioc.web import CsrfProtected, SessionDep, WriteSessionDep, templating
-from routing import admin_service as svc
-from routing import yaml_io
-from routing.admin_forms import (
+from routing.admin import service as svc
+from routing.admin import yaml_io
+from routing.admin.forms import (
     AdminUser,
     AgencyForm,
     CategoryForm,

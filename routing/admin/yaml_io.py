@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
-from routing import admin_service as svc
+from routing.admin import service as svc
 from routing.models import CURRENT_VINTAGE, Agency, Category, DayOff, Jurisdiction, RoutingRule
 from routing.schemas import AgencyDoc, RoutingDoc, RuleIn
 

@@ -1,0 +1,1 @@
+"""Administration of routing data: categories, agencies, rules, days off, YAML import/export."""
