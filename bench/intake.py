@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
 import statistics
@@ -38,12 +37,10 @@ from urllib.parse import urlsplit
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-import httpx
 from sqlalchemy import create_engine, select
 
-from ioc.cli import prepare_database
-from ioc.settings import PROJECT_ROOT, Settings
-from ioc.system.pgcluster import LocalCluster
+from bench.serving import bench_database, serve
+from ioc.settings import PROJECT_ROOT
 from reports.models import Report, ReportMedia
 from tests.ioc.serving import free_port
 from tests.reports.media_samples import exif_block, jpeg
@@ -248,37 +245,6 @@ async def heavy(url: str, count: int) -> list[int]:
     return [result.status for result in results]
 
 
-def bench_database() -> str:
-    """Create, migrate and seed the bench database (idempotent); returns its URL."""
-    cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
-    cluster.start()
-    return prepare_database(Settings(database_url=cluster.url(DATABASE), demo=True))
-
-
-def serve(url: str, media_root: Path, workers: int, port: int) -> subprocess.Popen[bytes]:
-    """Start ``ioc serve`` on the bench database and wait until it answers."""
-    env = {
-        **os.environ,
-        "IOC_DATABASE_URL": url,
-        "IOC_MEDIA_DIR": str(media_root),
-        "IOC_DEMO": "1",
-        "IOC_INTAKE__RATE_LIMIT": "100000000",
-    }
-    command = [sys.executable, "-m", "ioc", "serve", "--workers", str(workers), "--port", str(port)]
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("the server did not start")
-
-
 def main() -> None:
     """Prepare, run the load, print the figures, check what was stored."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -297,7 +263,7 @@ def main() -> None:
     if args.url:
         url, database_url, media_root = args.url, args.database_url, args.media_root
     else:
-        database_url = bench_database()
+        database_url = bench_database(DATABASE)
         media_root = PROJECT_ROOT / "var" / "bench" / "media"
         shutil.rmtree(media_root, ignore_errors=True)
         media_root.mkdir(parents=True)

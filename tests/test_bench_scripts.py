@@ -10,7 +10,9 @@ import pytest
 from ioc.settings import PROJECT_ROOT
 
 
-@pytest.mark.parametrize("script", ["bench/routing.py", "bench/intake.py", "bench/media.py"])
+@pytest.mark.parametrize(
+    "script", ["bench/routing.py", "bench/intake.py", "bench/media.py", "bench/lifecycle.py"]
+)
 def test_each_benchmark_starts_as_a_script(script: str) -> None:
     done = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / script), "--help"],

@@ -1,0 +1,49 @@
+"""What the benchmarks share: a throw-away database in the embedded cluster and a served app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ioc.cli import prepare_database
+from ioc.settings import PROJECT_ROOT, Settings
+from ioc.system.pgcluster import LocalCluster
+
+
+def bench_database(name: str, *, fresh: bool = False) -> str:
+    """Create, migrate and seed a bench database (``ioc`` and ``ioc_test`` are never touched)."""
+    cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
+    cluster.start()
+    return prepare_database(Settings(database_url=cluster.url(name), demo=True), fresh=fresh)
+
+
+def serve(
+    url: str, media_root: Path, workers: int, port: int, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``ioc serve`` on a bench database and wait until it answers ``/healthz``."""
+    environment = {
+        **os.environ,
+        "IOC_DATABASE_URL": url,
+        "IOC_MEDIA_DIR": str(media_root),
+        "IOC_DEMO": "1",
+        "IOC_INTAKE__RATE_LIMIT": "100000000",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "ioc", "serve", "--workers", str(workers), "--port", str(port)]
+    server = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the server did not start")
