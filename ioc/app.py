@@ -15,8 +15,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 import dashboard
+import dashboard.admin
 import reports
 import routing
+from dashboard.admin import views as admin_users_views
 from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
@@ -33,7 +35,7 @@ from routing import views as routing_views
 from routing.admin import rules_views as admin_rules_views
 from routing.admin import views as admin_views
 
-FEATURE_PACKAGES = (routing, reports, dashboard)
+FEATURE_PACKAGES = (routing, reports, dashboard, dashboard.admin)
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (auth_tasks.blueprint, media_sweep.blueprint, housekeeping.blueprint)
 
@@ -105,6 +107,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         api_views.router,
         admin_views.router,
         admin_rules_views.router,
+        admin_users_views.router,
         reports_api.router,
         reports_views.router,
     ):

@@ -9,11 +9,15 @@ import getpass
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from dashboard.admin import service as accounts
+from dashboard.admin.forms import FormErrors, NewAccountIn, validated
 from ioc import db, jobs, logs
 from ioc.app import job_app
 from ioc.auth import service as auth_service
@@ -27,7 +31,6 @@ from ioc.system.pgcluster import ClusterError, LocalCluster
 from ioc.web import assets
 from reports.intake import seed as reports_seed
 from routing import seed as routing_seed
-from routing import service as routing_service
 from routing.commands import routing_group
 from routing.models import Agency
 
@@ -197,6 +200,7 @@ def user_group() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--agency", "agency_code", help="Agency code (for agency_staff).")
 @click.option("--name", "full_name", default="")
+@click.option("--email", default=None, help="Optional email address.")
 @click.option("--password", envvar="IOC_NEW_PASSWORD", help="Prompted for when omitted.")
 @pass_cli
 def user_add(
@@ -205,9 +209,10 @@ def user_add(
     role: str,
     agency_code: str | None,
     full_name: str,
+    email: str | None,
     password: str | None,
 ) -> None:
-    """Create a staff account."""
+    """Create a staff account (written to the account audit as done by "cli")."""
     password = password or getpass.getpass("Password: ")
     try:
         with db.session_scope(cli.sessionmaker()) as session:
@@ -218,13 +223,27 @@ def user_add(
                     raise click.ClickException(f"No agency with code {agency_code!r}")
             if (Role(role) == Role.agency_staff) != (agency_id is not None):
                 raise click.ClickException("agency_staff need --agency, and only they")
-            user = auth_service.create_user(
-                session, username=username, password=password, role=Role(role), full_name=full_name
-            )
-            routing_service.bind_member(session, user.id, agency_id)
+            data: dict[str, Any] = {"username": username.strip().lower(), "role": role}
+            data |= {
+                "full_name": full_name or username,
+                "agency_id": agency_id,
+                "email": email or None,
+            }
+            accounts.create_account(session, accounts.CLI, validated(NewAccountIn, data), password)
+    except FormErrors as exc:
+        problems = "; ".join(f"{field}: {message}" for field, message in exc.errors.items())
+        raise click.ClickException(problems) from exc
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"User {username} ({role}) created.")
+
+
+def _account(session: Session, username: str) -> User:
+    """The account with this username; a CLI error if there is none."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user {username!r}")
+    return user
 
 
 @user_group.command("unlock")
@@ -233,10 +252,41 @@ def user_add(
 def user_unlock(cli: CliContext, username: str) -> None:
     """Let an account locked by the sign-in limit try again at once."""
     with db.session_scope(cli.sessionmaker()) as session:
-        found = auth_service.unlock(session, username)
-    if not found:
-        raise click.ClickException(f"No user {username!r}")
+        accounts.unlock(session, accounts.CLI, _account(session, username))
     click.echo(f"User {username} may sign in again.")
+
+
+@user_group.command("disable")
+@click.argument("username")
+@pass_cli
+def user_disable(cli: CliContext, username: str) -> None:
+    """Refuse an account's sign-in, end its sessions and refuse its API tokens."""
+    try:
+        with db.session_scope(cli.sessionmaker()) as session:
+            changed = accounts.disable(session, accounts.CLI, _account(session, username))
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"User {username} {'disabled' if changed else 'was already disabled'}.")
+
+
+@user_group.command("enable")
+@click.argument("username")
+@pass_cli
+def user_enable(cli: CliContext, username: str) -> None:
+    """Let a disabled account sign in again."""
+    with db.session_scope(cli.sessionmaker()) as session:
+        changed = accounts.enable(session, accounts.CLI, _account(session, username))
+    click.echo(f"User {username} {'may sign in again' if changed else 'was already active'}.")
+
+
+@user_group.command("reset-password")
+@click.argument("username")
+@pass_cli
+def user_reset_password(cli: CliContext, username: str) -> None:
+    """Give an account a new random password, printed once; its sessions and tokens end."""
+    with db.session_scope(cli.sessionmaker()) as session:
+        password = accounts.reset_password(session, accounts.CLI, _account(session, username))
+    click.echo(f"New password for {username} (shown once): {password}")
 
 
 @main.group("assets")

@@ -9,6 +9,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ioc.db import Base, TimestampMixin, utcnow
+from ioc.i18n import N_
 
 
 class Role(enum.StrEnum):
@@ -18,6 +19,15 @@ class Role(enum.StrEnum):
     ioc_supervisor = "ioc_supervisor"
     ioc_operator = "ioc_operator"
     agency_staff = "agency_staff"
+
+
+# What the pages call each role (message ids: Quản trị viên, Lãnh đạo IOC, …).
+ROLE_NAMES: dict[Role, str] = {
+    Role.admin: N_("Administrator"),
+    Role.ioc_supervisor: N_("IOC supervisor"),
+    Role.ioc_operator: N_("IOC operator"),
+    Role.agency_staff: N_("Agency staff"),
+}
 
 
 class User(TimestampMixin, Base):
@@ -30,8 +40,12 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32))
+    email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Bearer tokens issued up to this moment are refused (set when an account is disabled or its
+    # password is reset), so that re-enabling an account does not revive its old tokens.
+    tokens_revoked_at: Mapped[datetime | None]
 
 
 class UserSession(Base):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_LENGTH = 8
+# Letters and digits that cannot be mistaken for one another when read aloud or copied by hand.
+READABLE = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 @lru_cache
@@ -38,3 +41,8 @@ def needs_rehash(password_hash: str) -> bool:
 def dummy_hash() -> str:
     """A fixed hash for equal-time failures."""
     return hash_password("not-a-real-password")
+
+
+def generate(groups: int = 4, size: int = 4) -> str:
+    """A random password to give to a person: ``k7pq-x3mz-9vtr-c4hw`` carries 80 bits."""
+    return "-".join("".join(secrets.choice(READABLE) for _ in range(size)) for _ in range(groups))

@@ -14,13 +14,23 @@ from sqlalchemy.orm import Session
 
 from ioc.auth import passwords, queries
 from ioc.auth.models import LoginAttempt, LoginThrottle, RevokedToken, Role, User, UserSession
-from ioc.db import utcnow
+from ioc.db import rows_changed, utcnow
 from ioc.errors import InvalidInput, RateLimited, Unauthorized
 from ioc.i18n import N_
 from ioc.settings import Settings
 
 ADDRESS_FAILURE_FACTOR = 4  # an address may fail for a few accounts before it is stopped
 JWT_ALGORITHM = "HS256"
+
+
+def _check_password(password: str) -> None:
+    """InvalidInput unless the password is long enough."""
+    if len(password) < passwords.MIN_LENGTH:
+        raise InvalidInput(
+            N_("The password must have at least %(n)s characters."),
+            field="password",
+            n=passwords.MIN_LENGTH,
+        )
 
 
 def create_user(
@@ -30,17 +40,13 @@ def create_user(
     password: str,
     role: Role,
     full_name: str = "",
+    email: str | None = None,
 ) -> User:
     """A new staff account with a hashed password."""
     username = username.strip().lower()
     if not username or len(username) > 64:
         raise InvalidInput(N_("A username is required (at most 64 characters)."), field="username")
-    if len(password) < passwords.MIN_LENGTH:
-        raise InvalidInput(
-            N_("The password must have at least %(n)s characters."),
-            field="password",
-            n=passwords.MIN_LENGTH,
-        )
+    _check_password(password)
     if db.scalar(queries.user_by_username(username)) is not None:
         raise InvalidInput(N_("This username is taken."), field="username")
     user = User(
@@ -48,10 +54,27 @@ def create_user(
         password_hash=passwords.hash_password(password),
         role=role,
         full_name=full_name,
+        email=email,
     )
     db.add(user)
     db.flush()
     return user
+
+
+def set_password(db: Session, user: User, password: str) -> int:
+    """Give the account a new password and sign it out everywhere; how many sessions ended."""
+    _check_password(password)
+    user.password_hash = passwords.hash_password(password)
+    return sign_out_everywhere(db, user)
+
+
+def sign_out_everywhere(db: Session, user: User) -> int:
+    """End every browser session of the account and refuse its bearer tokens issued so far;
+    returns how many sessions were ended."""
+    ended = rows_changed(db, delete(UserSession).where(UserSession.user_id == user.id))
+    user.tokens_revoked_at = utcnow()
+    db.flush()
+    return ended
 
 
 ACCOUNT_KEY = "account:"
@@ -199,11 +222,25 @@ def _token_claims(db: Session, settings: Settings, token: str) -> dict[str, Any]
     return claims
 
 
+def _issued_before_revocation(claims: dict[str, Any], revoked_at: datetime | None) -> bool:
+    """Whether the token was issued no later than the account's last sign-out everywhere.
+
+    ``iat`` counts whole seconds, so a token issued in the same second as the revocation is
+    refused too: refusing a fresh token (its client signs in again) is the safe side.
+    """
+    if revoked_at is None:
+        return False
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float):
+        return True
+    return int(issued) <= int(revoked_at.timestamp())
+
+
 def user_for_token(db: Session, settings: Settings, token: str) -> User:
     """The active user a bearer token names; Unauthorized if it is invalid, expired or revoked."""
     claims = _token_claims(db, settings, token)
     user = db.scalar(select(User).where(User.id == int(claims["sub"]), User.active))
-    if user is None:
+    if user is None or _issued_before_revocation(claims, user.tokens_revoked_at):
         raise Unauthorized(INVALID_TOKEN)
     return user
 

@@ -1,20 +1,21 @@
-"""Sign-in page, sign-out, API tokens (issue and revoke), and the users list with unlock."""
+"""Sign-in page, sign-out, and API tokens (issue and revoke).
+
+The administration of accounts lives in ``dashboard.admin`` (it needs routing's agencies).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from ioc import i18n
 from ioc.auth import service
-from ioc.auth.models import Role, User
+from ioc.auth.models import User
 from ioc.auth.schemas import TokenRequest, TokenResponse
-from ioc.errors import NotFound, RateLimited, Unauthorized
+from ioc.errors import RateLimited, Unauthorized
 from ioc.i18n import N_
 from ioc.settings import Settings
 from ioc.web import (
@@ -25,13 +26,11 @@ from ioc.web import (
     WriteSessionDep,
     bearer_token,
     client_address,
-    require_role,
     templating,
 )
 
 router = APIRouter()
 BAD_CREDENTIALS = N_("Wrong username or password.")
-CITY_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def safe_next(target: str | None) -> str:
@@ -132,27 +131,3 @@ def revoke(request: Request, db: WriteSessionDep, settings: SettingsDep) -> Resp
         raise Unauthorized()
     service.revoke_token(db, settings, bearer)
     return Response(status_code=204)
-
-
-AdminUser = Annotated[User, Depends(require_role(Role.admin))]
-
-
-@router.get("/admin/users")
-def users_page(request: Request, db: SessionDep, settings: SettingsDep, _: AdminUser) -> Response:
-    """Staff accounts, for administrators, with the ones locked by the sign-in limit."""
-    users = db.scalars(select(User).order_by(User.role, User.username)).all()
-    locked = {
-        name: until.astimezone(CITY_TIME)
-        for name, until in service.locked_accounts(db, settings).items()
-    }
-    return templating.render(request, "users.html", {"users": users, "locked": locked})
-
-
-@router.post("/admin/users/{user_id}/unlock", dependencies=[CsrfProtected])
-def unlock_user(user_id: int, db: WriteSessionDep, _: AdminUser) -> Response:
-    """Let a locked account sign in again at once."""
-    user = db.get(User, user_id)
-    if user is None:
-        raise NotFound()
-    service.unlock(db, user.username)
-    return RedirectResponse("/admin/users", status_code=303)
