@@ -198,7 +198,7 @@ def issue_token(settings: Settings, user: User, now: datetime | None = None) -> 
         "sub": str(user.id),
         "role": user.role.value,
         "jti": secrets.token_urlsafe(16),
-        "iat": issued,
+        "iat": issued.timestamp(),  # with its fraction: compared with the revocation time
         "exp": issued + timedelta(minutes=settings.token_ttl_minutes),
     }
     return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
@@ -223,17 +223,17 @@ def _token_claims(db: Session, settings: Settings, token: str) -> dict[str, Any]
 
 
 def _issued_before_revocation(claims: dict[str, Any], revoked_at: datetime | None) -> bool:
-    """Whether the token was issued no later than the account's last sign-out everywhere.
+    """Whether the token was issued before the account was last signed out everywhere.
 
-    ``iat`` counts whole seconds, so a token issued in the same second as the revocation is
-    refused too: refusing a fresh token (its client signs in again) is the safe side.
+    Our tokens carry ``iat`` with its fraction of a second (RFC 7519 allows it), so a token
+    issued just after a password reset is not mistaken for one issued before it.
     """
     if revoked_at is None:
         return False
     issued = claims.get("iat")
     if not isinstance(issued, int | float):
         return True
-    return int(issued) <= int(revoked_at.timestamp())
+    return issued < revoked_at.timestamp()
 
 
 def user_for_token(db: Session, settings: Settings, token: str) -> User:
