@@ -28,6 +28,7 @@ from ioc.web import views as frame_views
 from ioc.web.middleware import RequestContext
 from reports import api as reports_api
 from reports import views as reports_views
+from reports.lifecycle import sweep as deadline_sweep
 from reports.media import sweep as media_sweep
 from reports.tracking import housekeeping
 from routing import api_views
@@ -37,7 +38,12 @@ from routing.admin import views as admin_views
 
 FEATURE_PACKAGES = (routing, reports, dashboard, dashboard.admin)
 # The tasks of the feature packages, and their periodic jobs.
-JOB_BLUEPRINTS = (auth_tasks.blueprint, media_sweep.blueprint, housekeeping.blueprint)
+JOB_BLUEPRINTS = (
+    auth_tasks.blueprint,
+    media_sweep.blueprint,
+    housekeeping.blueprint,
+    deadline_sweep.blueprint,
+)
 
 
 def job_app(settings: Settings) -> procrastinate.App:

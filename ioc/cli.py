@@ -30,6 +30,8 @@ from ioc.system import doctor as doctor_checks
 from ioc.system.pgcluster import ClusterError, LocalCluster
 from ioc.web import assets
 from reports.intake import seed as reports_seed
+from reports.lifecycle import seed as lifecycle_seed
+from reports.lifecycle import seed_data as lifecycle_stories
 from routing import seed as routing_seed
 from routing.commands import routing_group
 from routing.models import Agency
@@ -150,11 +152,14 @@ def prepare_database(settings: Settings, *, fresh: bool = False) -> str:
     return url
 
 
+SEED_MODULES = (routing_seed, reports_seed, lifecycle_seed, lifecycle_stories)
+
+
 def seed_fingerprint(settings: Settings) -> str:
     """What ``ioc seed`` loads: the shipped data, the code that loads it, and demo mode."""
     sources = [
         *routing_seed.DATA_DIR.iterdir(),
-        *(Path(module.__file__) for module in (routing_seed, reports_seed) if module.__file__),
+        *(Path(module.__file__) for module in SEED_MODULES if module.__file__),
         Path(__file__),
     ]
     return seeding.fingerprint(sources, f"demo={settings.demo}")
@@ -176,7 +181,12 @@ def seed(cli: CliContext, force: bool) -> None:
     if settings.demo:
         with db.session_scope(sessions) as session:
             added = reports_seed.load_demo_reports(session, settings)
+            lifecycle = lifecycle_seed.load_demo_lifecycle(session, settings)
         click.echo(f"demo reports added: {added}")
+        click.echo(
+            f"demo reports along the lifecycle added: {lifecycle.added} "
+            f"({lifecycle.overdue} overdue); agencies with work: {', '.join(lifecycle.agencies)}"
+        )
     with db.session_scope(sessions) as session:
         seeding.record(session, "seed", print_)
 

@@ -127,11 +127,16 @@ def submit(
     sub: Submission,
     address: str,
     prepared: list[Prepared] | None = None,
+    *,
+    at: datetime | None = None,
 ) -> Intake:
-    """File a report: media, place, routing, code, events; or the replay of an earlier one."""
+    """File a report: media, place, routing, code, events; or the replay of an earlier one.
+
+    ``at`` backdates the filing (demo data and frozen-clock tests); residents' reports file now.
+    """
     if (earlier := replay(db, settings, sub)) is not None:
         return earlier
-    at = utcnow()
+    at = at or utcnow()
     submitter = tracking.submitter_key(settings.secret_key, address)
     check_rate(db, settings.intake, submitter, at)
     category = db.scalar(queries.active_category(sub.category))
