@@ -248,7 +248,12 @@ def mark_overdue(
         from_state=report.state,
         to_state=report.state,
         action="overdue",
-        payload={"stage": stage, "due": report.due_at.isoformat()},
+        # The agency the lateness counts against (KPIs); None while the IOC is the one late.
+        payload={
+            "stage": stage,
+            "due": report.due_at.isoformat(),
+            "agency": report.agency_id if stage != "verify" else None,
+        },
     )
     db.add(event)
     db.flush()

@@ -92,7 +92,7 @@ def test_a_report_filed_on_friday_afternoon_is_not_overdue_over_the_weekend(
     [event] = overdue_events(dbs, report)
     assert event.at == late and event.actor_kind == ActorKind.system
     assert event.from_state == event.to_state == ReportState.submitted
-    assert event.payload == {"stage": "verify", "due": report.verify_by.isoformat()}
+    assert event.payload == {"stage": "verify", "due": report.verify_by.isoformat(), "agency": None}
 
 
 def test_a_report_filed_just_before_tet_is_due_after_the_holiday(
@@ -139,6 +139,7 @@ def test_a_forwarded_report_is_judged_against_its_new_deadline(
     assert not sweep_at(dbs, settings, vn(2026, 6, 15, 16), report)  # verify_by has passed
     assert sweep_at(dbs, settings, vn(2026, 6, 16, 8, 1), report)
     assert [e.payload["stage"] for e in overdue_events(dbs, report)] == ["accept"]
+    assert overdue_events(dbs, report)[0].payload["agency"] == cast.agency_a.agency_id
 
 
 def test_a_new_stage_clears_the_flag_and_can_be_overdue_again(
