@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 import dashboard
 import dashboard.admin
+import dashboard.agency
 import reports
 import routing
 from dashboard.admin import views as admin_users_views
@@ -36,7 +37,7 @@ from routing import views as routing_views
 from routing.admin import rules_views as admin_rules_views
 from routing.admin import views as admin_views
 
-FEATURE_PACKAGES = (routing, reports, dashboard, dashboard.admin)
+FEATURE_PACKAGES = (routing, reports, dashboard, dashboard.admin, dashboard.agency)
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
     auth_tasks.blueprint,
@@ -116,6 +117,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         admin_users_views.router,
         reports_api.router,
         reports_views.router,
+        dashboard.agency.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).
