@@ -27,7 +27,7 @@ from reports.models import STATE_LABELS, ActorKind, Report, ReportEvent, ReportM
 from reports.tracking.status import media_url
 from routing import service as routing_service
 
-MAP_ZOOM = 16
+MAP_ZOOM = 15
 ACTOR_NAMES = {ActorKind.resident: N_("Resident"), ActorKind.system: N_("System")}
 
 

@@ -99,6 +99,7 @@ def test_the_inbox_lists_only_the_agencys_own_reports(
     codes = _codes_in_order(page.text)
     assert mine.tracking_code in codes
     assert theirs.tracking_code not in page.text and waiting not in page.text
+    assert '<a href="/agency">' in page.text  # the way back from any page, in the top bar
 
 
 def test_late_reports_come_first_marked_in_words_and_counted(
@@ -169,6 +170,9 @@ def test_an_admin_looks_but_may_not_act(
 ) -> None:
     client = _signed_in(client, "adm")
     assert forwarded.tracking_code in client.get("/agency").text
+    assert forwarded.tracking_code in client.get("/agency?agency=ubnd-26526").text
+    assert forwarded.tracking_code not in client.get(f"/agency?agency={AGENCY_B}").text
+    assert client.get("/agency?agency=no-such-agency").status_code == 404
     page = client.get(f"/agency/reports/{forwarded.tracking_code}")
     assert page.status_code == 200 and '<form method="post" action="/agency' not in page.text
     assert _post_action(client, forwarded, "accept").status_code == 403

@@ -1,0 +1,122 @@
+"""In headless Chromium: an agency signs in, opens a report the IOC forwarded, accepts it and
+resolves it with an after-photo chosen through the page's file input; no CSP violation."""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+import pytest
+from playwright.sync_api import ConsoleMessage, FilePayload, Page, expect
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ioc.auth.models import User
+from ioc.cli import DEMO_PASSWORD
+from ioc.settings import Settings
+from reports.lifecycle.service import ActionInput, Actor, apply_action
+from reports.models import ActorKind, Report, ReportMedia, ReportState
+from tests.reports import media_samples as samples
+
+pytestmark = pytest.mark.e2e
+
+AGENCY = "ubnd-26526"  # UBND Phường Tam Thắng: its demo account is named by its code
+# Record every CSP violation, before any script of the page runs.
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__csp.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
+});
+"""
+
+
+def _forwarded_report(live_server: str, engine: Engine, settings: Settings) -> str:
+    """A pothole filed through the API and forwarded by the demo operator to the agency."""
+    lat = 10.3736 + random.uniform(-0.0004, 0.0004)
+    lon = 107.0950 + random.uniform(-0.0004, 0.0004)
+    filed = httpx.post(
+        f"{live_server}/api/v1/reports",
+        data={"category": "giao-thong", "lat": str(lat), "lon": str(lon), "description": "Ổ gà"},
+        files=[("photos", ("p.jpg", samples.jpeg((800, 600)), "image/jpeg"))],
+        headers={"Accept": "application/json"},
+    )
+    assert filed.status_code == 201, filed.text
+    with Session(engine) as db:
+        operator = db.scalars(select(User).where(User.username == "operator")).one()
+        actor = Actor(ActorKind.staff, user_id=operator.id, role=operator.role.value)
+        data = ActionInput(agency=AGENCY)
+        apply_action(db, settings, filed.json()["id"], "verify_forward", actor, data)
+        db.commit()
+    code: str = filed.json()["tracking_code"]
+    return code
+
+
+def test_an_agency_accepts_and_resolves_with_an_after_photo(
+    page: Page, live_server: str, engine: Engine, settings: Settings
+) -> None:
+    code = _forwarded_report(live_server, engine, settings)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if _is_csp_message(message) else None,
+    )
+    page.add_init_script(CSP_WATCH)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"{live_server}/login?next=/agency")
+    page.fill("#username", AGENCY)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/agency")
+    item = page.locator(f'li.inbox-item[data-code="{code}"]')
+    expect(item).to_contain_text("Đã chuyển xử lý")
+    item.locator("a").click()
+
+    page.wait_for_url(f"{live_server}/agency/reports/{code}")
+    expect(page.locator("#report-map .leaflet-marker-icon")).to_be_visible()
+    expect(page.locator("#photos img")).to_have_count(1)
+    page.click("#form-accept button[type=submit]")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.locator("#state")).to_have_attribute("data-state", "in_progress")
+
+    page.fill("#resolve-note", "Đã vá ổ gà, mặt đường phẳng")
+    after = samples.jpeg((1600, 1200), exif=samples.exif_block(gps=(10.3736, 107.095)))
+    page.set_input_files(
+        "#resolve-photos",
+        files=[FilePayload(name="IMG_0100.jpg", mimeType="image/jpeg", buffer=after)],
+    )
+    page.click("#form-resolve button[type=submit]")
+    expect(page.locator("#state")).to_have_attribute("data-state", "resolved")
+    expect(page.locator("#state")).to_have_text("Đã xử lý, chờ duyệt")
+    shown = page.locator("#result-photos img")
+    expect(shown).to_have_count(1)
+    shown.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('#result-photos img').naturalWidth > 0")
+    expect(page.locator("#result")).to_contain_text("Đã vá ổ gà")
+
+    with Session(engine) as db:
+        report = db.scalars(select(Report).where(Report.tracking_code == code)).one()
+        results = db.scalar(
+            select(func.count()).where(
+                ReportMedia.report_id == report.id, ReportMedia.stage == "result"
+            )
+        )
+    assert report.state == ReportState.resolved and results == 1
+    assert page.evaluate("window.__csp") == []
+    assert problems == []
+    # The watch itself works: an inline script without the nonce is refused and recorded.
+    page.evaluate(
+        """() => {
+            const s = document.createElement("script");
+            s.textContent = "window.__ran = 1";
+            document.body.appendChild(s);
+        }"""
+    )
+    page.wait_for_function("window.__csp.length > 0")
+    assert page.evaluate("window.__ran") is None
+
+
+def _is_csp_message(message: ConsoleMessage) -> bool:
+    return "Content Security Policy" in message.text
