@@ -1,7 +1,6 @@
-"""Names shown on the agency pages: actions, priorities, tabs and notices (translated when shown).
+"""Names shown on the agency pages: buttons, notices, priorities and tabs (translated when shown).
 
-``ACTION_LABELS`` uses the same message ids as the lifecycle's own labels, so that one catalog
-entry serves both; the page reads the action names of the transition table through it.
+The timeline's action names are the lifecycle's own (``reports.lifecycle.labels``).
 """
 
 from __future__ import annotations
@@ -10,26 +9,6 @@ from ioc.i18n import N_
 from reports.lifecycle.rules import Action
 from reports.models import ReportState
 from routing.sla import Priority
-
-ACTION_LABELS: dict[str, str] = {
-    "submit": N_("Sent by the resident"),
-    "verify_forward": N_("Verified and forwarded to the agency"),
-    "reject": N_("Rejected"),
-    "mark_duplicate": N_("Merged into another report"),
-    "recategorise": N_("Category corrected"),
-    "relocate": N_("Place corrected"),
-    "set_priority": N_("Priority changed"),
-    "accept": N_("Accepted by the agency"),
-    "return": N_("Returned by the agency"),
-    "request_extension": N_("Extension requested"),
-    "approve_extension": N_("Extension approved"),
-    "deny_extension": N_("Extension denied"),
-    "resolve": N_("Result reported, under review"),
-    "approve_result": N_("Result published"),
-    "send_back": N_("Result sent back to the agency"),
-    "reopen": N_("Reopened by the resident"),
-    "overdue": N_("Deadline passed"),
-}
 
 # The actions of the agency's own forms, in the order the page shows them.
 AGENCY_ACTIONS: tuple[str, ...] = (

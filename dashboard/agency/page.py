@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from dashboard.agency import queries as q
 from dashboard.agency.display import local_date, local_time, relative_due
-from dashboard.agency.labels import ACTION_LABELS, AGENCY_ACTIONS, BUTTONS, PRIORITY_LABELS
+from dashboard.agency.labels import AGENCY_ACTIONS, BUTTONS, PRIORITY_LABELS
 from ioc import i18n
 from ioc.db import utcnow
 from ioc.errors import DomainError
@@ -21,6 +21,7 @@ from ioc.i18n import N_
 from ioc.settings import Settings
 from ioc.web import maps, templating
 from reports import queries as report_queries
+from reports.lifecycle.labels import ACTION_LABELS
 from reports.lifecycle.rules import Action
 from reports.lifecycle.service import Actor, allowed_actions
 from reports.models import STATE_LABELS, ActorKind, Report, ReportEvent, ReportMedia

@@ -13,8 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard.agency.labels import AGENCY_ACTIONS
+from ioc.cli import DEMO_PASSWORD
 from ioc.db import utcnow
-from reports.models import Report, ReportEvent, ReportMedia, ReportState
+from ioc.settings import Settings
+from reports.lifecycle.seed import KEYS, load_demo_lifecycle
+from reports.models import IdempotencyKey, Report, ReportEvent, ReportMedia, ReportState
+from routing.models import Agency
 from routing.sla import VN_TZ
 from tests.conftest import csrf_from, sign_in
 from tests.reports import media_samples as samples
@@ -102,9 +106,18 @@ def test_the_inbox_lists_only_the_agencys_own_reports(
     assert '<a href="/agency">' in page.text  # the way back from any page, in the top bar
 
 
+def _counts(html: str) -> dict[str, int]:
+    return {
+        tab: int(n)
+        for tab, n in re.findall(r'data-tab="(\w+)"[^>]*>[^<]*<span class="count">(\d+)<', html)
+    }
+
+
 def test_late_reports_come_first_marked_in_words_and_counted(
     client: TestClient, post: Post, act: Act, cast: Cast, dbs: Session
 ) -> None:
+    client = _signed_in(client, "staff-a")
+    counted = _counts(client.get("/agency").text)  # the demo data has reports of its own
     on_time = _file_and_forward(post, act, cast, dbs)
     working = _file_and_forward(post, act, cast, dbs)
     act(working, "accept", cast.agency_a)
@@ -112,11 +125,12 @@ def test_late_reports_come_first_marked_in_words_and_counted(
     late = dbs.get_one(Report, created["id"])
     act(late, "verify_forward", cast.operator, now=utcnow() - timedelta(days=20))
     dbs.commit()
-    client = _signed_in(client, "staff-a")
     page = client.get("/agency").text
     codes = _codes_in_order(page)
-    assert codes[0] == late.tracking_code
-    assert {on_time.tracking_code, working.tracking_code} <= set(codes)
+    assert codes.index(late.tracking_code) < codes.index(on_time.tracking_code)
+    assert codes.index(late.tracking_code) < codes.index(working.tracking_code)
+    late_flags = re.findall(r'data-code="[^"]+" data-late="(\w+)"', page)
+    assert late_flags == sorted(late_flags, reverse=True)  # every late one before the others
     item = re.search(
         rf'<li class="inbox-item late" data-code="{late.tracking_code}".*?</li>', page, re.S
     )
@@ -124,11 +138,14 @@ def test_late_reports_come_first_marked_in_words_and_counted(
     on_time_item = re.search(rf'data-code="{on_time.tracking_code}".*?</li>', page, re.S)
     assert on_time_item and "Quá hạn" not in on_time_item.group(0)
     assert "còn" in on_time_item.group(0)  # "due in …"
-    assert re.search(r'data-tab="assigned"[^>]*>[^<]*<span class="count">2<', page)
-    assert re.search(r'data-tab="in_progress"[^>]*>[^<]*<span class="count">1<', page)
+    now = _counts(page)
+    assert now["assigned"] == counted["assigned"] + 2
+    assert now["in_progress"] == counted["in_progress"] + 1
+    assert now["all"] == counted["all"] + 3
     assert 'id="late-count"' in page
-    only_working = client.get("/agency?state=in_progress").text
-    assert _codes_in_order(only_working) == [working.tracking_code]
+    only_working = _codes_in_order(client.get("/agency?state=in_progress").text)
+    assert working.tracking_code in only_working
+    assert on_time.tracking_code not in only_working and late.tracking_code not in only_working
 
 
 def test_another_agency_gets_404_for_the_page_every_action_and_the_video(
@@ -338,18 +355,26 @@ def test_a_file_that_is_not_a_photo_leaves_nothing_behind(
 
 
 @pytest.mark.parametrize(
-    ("lang", "message"),
+    ("lang", "fields", "message"),
     [
-        ("vi", "Biểu mẫu đã cũ. Hãy tải lại trang và thử lại."),
-        ("en", "The form is out of date. Reload the page and try again."),
+        ("vi", {"version": "abc"}, "Biểu mẫu đã cũ. Hãy tải lại trang và thử lại."),
+        ("en", {"version": "abc"}, "The form is out of date. Reload the page and try again."),
+        ("vi", {"reason": ""}, "Hãy nêu lý do."),
+        ("en", {"reason": ""}, "Give a reason."),
     ],
 )
 def test_messages_come_in_the_users_language(
-    client: TestClient, forwarded: Report, dbs: Session, lang: str, message: str
+    client: TestClient,
+    forwarded: Report,
+    dbs: Session,
+    lang: str,
+    fields: dict[str, str],
+    message: str,
 ) -> None:
     client = _signed_in(client, "staff-a", lang)
-    answer = _post_action(client, forwarded, "accept", version="abc")
-    assert answer.status_code == 422 and message in answer.text
+    action = "return" if "reason" in fields else "accept"
+    answer = _post_action(client, forwarded, action, photos=[], **fields)
+    assert answer.status_code == 422 and f">{message}<" in answer.text
     dbs.expire_all()
     assert dbs.get_one(Report, forwarded.id).state == S.assigned
 
@@ -391,3 +416,27 @@ def test_a_video_plays_for_the_agency_only(
     assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
     client.cookies.clear()
     assert client.get(url).status_code == 401
+
+
+def test_every_demo_report_opens_for_its_agency(
+    client: TestClient, dbs: Session, settings: Settings
+) -> None:
+    # The demo data plays reports through every state: each page renders for its agency.
+    load_demo_lifecycle(dbs, settings)
+    dbs.commit()
+    rows = dbs.execute(
+        select(Report.tracking_code, Agency.code)
+        .join(Agency, Agency.id == Report.agency_id)
+        .join(IdempotencyKey, IdempotencyKey.report_id == Report.id)
+        .where(IdempotencyKey.key.in_(KEYS))
+    ).all()
+    assert len({code for _, code in rows}) >= 2, "the demo stories involve several agencies"
+    for agency in sorted({code for _, code in rows}):
+        client.cookies.clear()
+        sign_in(client, agency, DEMO_PASSWORD)
+        inbox = client.get("/agency")
+        assert inbox.status_code == 200
+        for code, owner in rows:
+            page = client.get(f"/agency/reports/{code}")
+            assert page.status_code == (200 if owner == agency else 404), (agency, code)
+            assert (code in inbox.text) == (owner == agency)

@@ -21,6 +21,7 @@ from tests.reports import media_samples as samples
 
 pytestmark = pytest.mark.e2e
 
+HERE = (10.3650, 107.1050)
 AGENCY = "ubnd-26526"  # UBND Phường Tam Thắng: its demo account is named by its code
 # Record every CSP violation, before any script of the page runs.
 CSP_WATCH = """
@@ -33,8 +34,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 def _forwarded_report(live_server: str, engine: Engine, settings: Settings) -> str:
     """A pothole filed through the API and forwarded by the demo operator to the agency."""
-    lat = 10.3736 + random.uniform(-0.0004, 0.0004)
-    lon = 107.0950 + random.uniform(-0.0004, 0.0004)
+    # In Phường Tam Thắng, but over a kilometre from where the nearby-hint tests look: this
+    # report stays committed and open, and must not show up in their hints.
+    lat = HERE[0] + random.uniform(-0.0004, 0.0004)
+    lon = HERE[1] + random.uniform(-0.0004, 0.0004)
     filed = httpx.post(
         f"{live_server}/api/v1/reports",
         data={"category": "giao-thong", "lat": str(lat), "lon": str(lon), "description": "Ổ gà"},
