@@ -98,6 +98,11 @@ def test_an_agency_accepts_and_resolves_with_an_after_photo(
     shown.scroll_into_view_if_needed()
     page.wait_for_function("document.querySelector('#result-photos img').naturalWidth > 0")
     expect(page.locator("#result")).to_contain_text("Đã vá ổ gà")
+    # The copy shown is the pipeline's: no EXIF, so no GPS of the phone that took it.
+    link = page.locator("#result-photos a").get_attribute("href")
+    assert link
+    shown_copy = httpx.get(f"{live_server}{link}")
+    assert shown_copy.status_code == 200 and b"Exif" not in shown_copy.content
 
     with Session(engine) as db:
         report = db.scalars(select(Report).where(Report.tracking_code == code)).one()
