@@ -357,7 +357,9 @@ DEMO_ADDRESSES = """
   Bản đồ phường / Wards map:       {base}/map/jurisdictions
   Đăng nhập / Staff sign-in:       {base}/login
   API docs:                        {base}/api/docs
-  Demo sign-ins (password {password}): admin, supervisor, operator
+  Cơ quan xử lý / Agency workspace: {base}/agency
+  Demo sign-ins (password {password}): admin, supervisor, operator,
+    and one per agency named by its code (e.g. ubnd-26526: UBND Phường Tam Thắng, Vũng Tàu)
 """
 
 
