@@ -29,6 +29,7 @@ from ioc.web import views as frame_views
 from ioc.web.middleware import RequestContext
 from reports import api as reports_api
 from reports import views as reports_views
+from reports.lifecycle import api as lifecycle_api
 from reports.lifecycle import sweep as deadline_sweep
 from reports.media import sweep as media_sweep
 from reports.tracking import housekeeping
@@ -116,6 +117,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         admin_rules_views.router,
         admin_users_views.router,
         reports_api.router,
+        lifecycle_api.router,
         reports_views.router,
         dashboard.agency.router,
     ):

@@ -15,10 +15,12 @@ from ioc.i18n import N_, get_locale
 from ioc.settings import Settings
 from ioc.web import OptionalUser, SessionDep, SettingsDep, WriteSessionDep, client_address
 from reports import queries
-from reports.deps import CurrentReport, base_url, load_report
+from reports.deps import base_url, limiter, load_report
 from reports.intake import service
 from reports.intake.form import IntakeForm, check_headers, read_form
 from reports.intake.submission import MAX_DESCRIPTION, parse_submission
+from reports.lifecycle import api as lifecycle_api
+from reports.lifecycle.schemas import StaffView
 from reports.media.store import MediaStore
 from reports.models import PUBLIC_STATES
 from reports.schemas import (
@@ -69,15 +71,6 @@ SUBMIT_DOC: dict[str, Any] = {
 }
 
 
-def _limiter(request: Request, name: str, size: int) -> anyio.CapacityLimiter:
-    """A limiter of this worker's (made on first use): waiting requests queue in the event loop."""
-    state = request.app.state
-    if getattr(state, name, None) is None:
-        setattr(state, name, anyio.CapacityLimiter(max(1, size)))
-    limiter: anyio.CapacityLimiter = getattr(state, name)
-    return limiter
-
-
 def _file(
     db: Session, settings: Settings, form: IntakeForm, key: str | None, address: str, base: str
 ) -> ReportCreated:
@@ -114,7 +107,7 @@ async def submit_report(request: Request, db: SessionDep, settings: SettingsDep)
     """File a report (multipart); a retry with the same Idempotency-Key gets the same answer."""
     limits = settings.intake
     check_headers(request, limits)  # what the headers alone refuse needs no turn
-    async with _limiter(request, "intake_in_flight", limits.in_flight):
+    async with limiter(request, "intake_in_flight", limits.in_flight):
         form = await read_form(request, limits)  # spooled: files past 256 KB go to disk
         try:
             created = await anyio.to_thread.run_sync(
@@ -125,7 +118,7 @@ async def submit_report(request: Request, db: SessionDep, settings: SettingsDep)
                 request.headers.get("idempotency-key"),
                 client_address(request),
                 base_url(request),
-                limiter=_limiter(request, "intake_limiter", limits.concurrency),
+                limiter=limiter(request, "intake_limiter", limits.concurrency),
             )
         finally:
             form.close()
@@ -163,18 +156,23 @@ def place(db: SessionDep, settings: SettingsDep, lat: float, lon: float) -> Plac
     )
 
 
-@router.get("/api/v1/reports/{tracking_code}", response_model=ReportStatus)
+@router.get("/api/v1/reports/{tracking_code}", response_model=ReportStatus | StaffView)
 def report_status(
     request: Request,
     db: SessionDep,
+    settings: SettingsDep,
     user: OptionalUser,
-    report: CurrentReport,
+    tracking_code: str,
     token: str | None = None,
-) -> ReportStatus:
+) -> ReportStatus | StaffView:
     """The status of a report: before verification, with the code alone, only that it waits.
 
-    With its private token (or to IOC staff), everything but the reporter's identity.
+    With its private token, everything but the reporter's identity. With staff credentials (and
+    no token), the staff view; 404 for a report outside the staff member's scope.
     """
+    if user is not None and token is None:
+        return lifecycle_api.staff_view_of(request, db, settings, user, tracking_code)
+    report = load_report(request, db, tracking_code, token, user)
     return status.report_status(db, report, token, base_url(request), user)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,15 @@ from routing import service as routing_service
 def base_url(request: Request) -> str:
     """The site's address as the client sees it, without a trailing slash."""
     return str(request.base_url).rstrip("/")
+
+
+def limiter(request: Request, name: str, size: int) -> anyio.CapacityLimiter:
+    """A limiter of this worker's (made on first use): waiting requests queue in the event loop."""
+    state = request.app.state
+    if getattr(state, name, None) is None:
+        setattr(state, name, anyio.CapacityLimiter(max(1, size)))
+    made: anyio.CapacityLimiter = getattr(state, name)
+    return made
 
 
 def load_report(

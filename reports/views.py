@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import folium
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
 
 from ioc import i18n
+from ioc.auth.models import User
+from ioc.errors import Conflict, Forbidden, InvalidInput
 from ioc.i18n import N_
 from ioc.settings import Settings
-from ioc.web import OptionalUser, SessionDep, SettingsDep, maps, templating
+from ioc.web import (
+    CsrfProtected,
+    OptionalUser,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+    maps,
+    templating,
+)
 from reports import queries
 from reports.deps import base_url, load_report
-from reports.models import OPEN_STATES
+from reports.lifecycle.form import TEXT_LIMITS, TOO_LONG
+from reports.lifecycle.schemas import ReopenIn
+from reports.lifecycle.service import ActionInput, Actor, apply_action
+from reports.lifecycle.view import ReopenForm, reopen_again, reopen_form
+from reports.models import OPEN_STATES, ActorKind, Report
 from reports.tracking import status
+from reports.tracking.codes import BAD_TOKEN, token_matches
 from routing.sla import VN_TZ
 
 router = APIRouter()
+MAX_NOTE = TEXT_LIMITS["note"]
 MAX_VIDEO_SECONDS_HINT = N_(
     "Up to %(photos)s photos and one video (at most %(seconds)s s, %(mb)s MB)."
 )
@@ -81,10 +99,54 @@ def sent_page(request: Request, db: SessionDep, user: OptionalUser, tracking_cod
 
 @router.get("/r/{tracking_code}")
 def status_page(
-    request: Request, db: SessionDep, user: OptionalUser, tracking_code: str, t: str | None = None
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    user: OptionalUser,
+    tracking_code: str,
+    t: str | None = None,
 ) -> Response:
     """The status page of a report: public facts, or everything through the private link."""
     report = load_report(request, db, tracking_code, t, user)
+    return _status(request, db, report, t, user, reopen_form(report, settings, t))
+
+
+def _status(
+    request: Request,
+    db: Session,
+    report: Report,
+    t: str | None,
+    user: User | None,
+    reopen: ReopenForm | None,
+    code: int = 200,
+) -> Response:
     shown = status.report_status(db, report, t, base_url(request), user)
-    context = {"report": shown, "open": report.state in OPEN_STATES, "tz": VN_TZ}
-    return templating.render(request, "report_status.html", context)
+    context = {"report": shown, "open": report.state in OPEN_STATES, "tz": VN_TZ, "reopen": reopen}
+    return templating.render(request, "report_status.html", context, status=code)
+
+
+@router.post("/r/{tracking_code}/reopen", dependencies=[CsrfProtected])
+def reopen(
+    request: Request,
+    db: WriteSessionDep,
+    settings: SettingsDep,
+    tracking_code: str,
+    form: Annotated[ReopenIn, Form()],
+) -> Response:
+    """The resident reopens a published report from the private status page (the token)."""
+    report = load_report(request, db, tracking_code, form.t or None, None)
+    if not form.t or not token_matches(report, form.t):
+        raise Forbidden(BAD_TOKEN, field="t")
+    try:
+        if len(form.note) > MAX_NOTE:
+            raise InvalidInput(TOO_LONG, field="note", n=MAX_NOTE)
+        data = ActionInput(note=form.note)
+        apply_action(db, settings, report.id, "reopen", Actor(ActorKind.resident), data)
+    except (InvalidInput, Conflict) as error:
+        db.rollback()  # nothing changed; the page is drawn again with the message
+        report = load_report(request, db, tracking_code, form.t, None)
+        message = i18n.gettext(error.detail, **error.params)
+        again = reopen_again(report, settings, form.t, form.note, message)
+        return _status(request, db, report, form.t, None, again, error.status)
+    url = f"/r/{tracking_code}?{urlencode({'t': form.t})}"
+    return RedirectResponse(url, status_code=303)

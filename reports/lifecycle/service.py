@@ -8,7 +8,7 @@ notifications. Nothing is committed here: the caller's transaction makes it all 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -259,3 +259,23 @@ def mark_overdue(
     db.flush()
     notify.queue_for_event(db, settings, report, event)
     return event
+
+
+def precheck(
+    report: Report,
+    action: str,
+    actor: Actor,
+    data: ActionInput,
+    settings: Settings,
+    *,
+    photos_sent: int = 0,
+) -> None:
+    """``apply_action``'s checks without the row lock, to refuse before costly work.
+
+    The API runs it before it decodes the photos sent (``photos_sent``: not decoded yet, so not
+    in ``data``); ``apply_action`` checks everything again under the lock.
+    """
+    rule = _rule(action)
+    if photos_sent:
+        rule = replace(rule, required=tuple(n for n in rule.required if n != "photos"))
+    _check(report, rule, actor, data, settings)
