@@ -3,6 +3,7 @@ resident's reopening (issue 9, item 2); every forbidden role and agency pair, an
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import uuid
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -155,7 +157,10 @@ def test_the_whole_lifecycle_over_http(
     assert resolved["result_text"] == "Đã vá"
     assert [m["stage"] for m in resolved["media"]] == ["report", "result"]
     for link in (resolved["media"][1]["display_url"], resolved["media"][1]["thumbnail_url"]):
-        assert client.get(link).status_code == 200
+        served = client.get(link)
+        assert served.status_code == 200
+        shown = Image.open(io.BytesIO(served.content))  # the after-photo carried EXIF GPS
+        assert not shown.getexif() and "exif" not in shown.info
     _ok(do(code, "approve_result", bearer["operator"]), "published")
     reopened = do(code, "reopen", note="Ổ gà lại xuất hiện", token=filed_report.token)
     owner = _ok(reopened, "reopened")
