@@ -96,6 +96,7 @@ class EventOut(BaseModel):
     id: int
     at: datetime
     action: str
+    action_label: str
     from_status: str | None
     status: str
     status_label: str

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ioc.db import utcnow
-from ioc.i18n import get_locale
+from ioc.i18n import get_locale, gettext
 from ioc.settings import Settings
 from reports import queries as report_queries
 from reports.lifecycle import queries
+from reports.lifecycle.labels import ACTION_LABELS
 from reports.lifecycle.rules import Action
 from reports.lifecycle.schemas import (
     Contact,
@@ -158,6 +159,7 @@ def _event(row: Any, actor: Actor) -> EventOut:
         id=event.id,
         at=event.at,
         action=event.action,
+        action_label=gettext(ACTION_LABELS.get(event.action, event.action)),
         from_status=event.from_state.value if event.from_state else None,
         status=event.to_state.value,
         status_label=label(event.to_state),

@@ -183,6 +183,7 @@ def test_the_whole_lifecycle_over_http(
         "role": "ioc_operator",
         "username": "op",
     }
+    assert events["items"][7]["action_label"] == "Người dân mở lại phản ánh"
     assert events["items"][7]["actor"] == {"kind": "resident", "role": None, "username": None}
     assert dbs.get_one(Report, report.id).version == 9
 
