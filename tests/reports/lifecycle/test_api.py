@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,14 +24,11 @@ from sqlalchemy.orm import Session
 
 from ioc import i18n
 from ioc.app import create_app
-from ioc.auth import service as auth_service
-from ioc.auth.models import Role
+from ioc.cli import DEMO_PASSWORD
 from ioc.db import utcnow
 from ioc.settings import IntakeSettings, Settings
 from reports.lifecycle.rules import RULES, Action, who_may
 from reports.models import Report, ReportEvent, ReportMedia, ReportState
-from routing import service as routing_service
-from routing.models import Agency
 from routing.sla import VN_TZ
 from tests.conftest import PASSWORD, csrf_from, sign_in
 from tests.ioc import serving
@@ -781,8 +777,9 @@ def test_the_reopening_window_closes(
 
 # --- Two staff at once: real commits on a real server --------------------------------------
 
-# Phường Vũng Tàu, forwarded to its own committee: these reports are committed and stay, away
-# from Tam Thắng (where other tests read the duplicate hint) and from the agencies other tests list.
+# Phường Vũng Tàu, forwarded to its own committee, by the seed's demo accounts: these reports are
+# committed and stay, away from Tam Thắng (where other tests read the duplicate hint) and from the
+# agencies other tests list; no user is committed (other tests count the seed's accounts).
 RACE_PLACE = (10.3452, 107.0745)
 RACE_AGENCY = "ubnd-26506"
 
@@ -802,26 +799,10 @@ def served(
         yield f"http://{host}:{port}"
 
 
-def _committed_staff(engine: Engine) -> tuple[str, list[str]]:
-    """An operator and two staff of RACE_AGENCY, committed (usernames of this run)."""
-    suffix = uuid.uuid4().hex[:8]
-    with Session(engine) as db:
-        agency_id = db.scalar(select(Agency.id).where(Agency.code == RACE_AGENCY))
-        assert agency_id is not None
-        operator = f"race-op-{suffix}"
-        auth_service.create_user(db, username=operator, password=PASSWORD, role=Role.ioc_operator)
-        staff = [f"race-{n}-{suffix}" for n in (1, 2)]
-        for name in staff:
-            user = auth_service.create_user(
-                db, username=name, password=PASSWORD, role=Role.agency_staff
-            )
-            routing_service.bind_member(db, user.id, agency_id)
-        db.commit()
-    return operator, staff
-
-
 def _bearer(client: httpx.Client, username: str) -> Headers:
-    answer = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    """A token of a demo account (the seed's, committed: a test's own users would stay)."""
+    body = {"username": username, "password": DEMO_PASSWORD}
+    answer = client.post("/api/v1/auth/token", json=body)
     assert answer.status_code == 200, answer.text
     return {
         "Authorization": f"Bearer {answer.json()['access_token']}",
@@ -870,10 +851,9 @@ def _race(
 def test_two_concurrent_accepts_one_wins_and_one_gets_409(
     served: str, engine: Engine, version: str | None
 ) -> None:
-    operator, staff = _committed_staff(engine)
     with httpx.Client(base_url=served, timeout=60) as client:
-        op = _bearer(client, operator)
-        tokens = [_bearer(client, name) for name in staff]
+        op = _bearer(client, "operator")
+        tokens = [_bearer(client, RACE_AGENCY) for _ in range(2)]  # two sessions at once
         codes = [_forwarded_report(client, op, seed) for seed in range(3)]
     for code in codes:
         fields = {"note": "Nhận"} | ({"version": version} if version else {})
