@@ -32,6 +32,8 @@ from reports import views as reports_views
 from reports.lifecycle import api as lifecycle_api
 from reports.lifecycle import sweep as deadline_sweep
 from reports.media import sweep as media_sweep
+from reports.notify import tasks as notify_tasks
+from reports.notify import views as notify_views
 from reports.tracking import housekeeping
 from routing import api_views
 from routing import views as routing_views
@@ -45,6 +47,7 @@ JOB_BLUEPRINTS = (
     media_sweep.blueprint,
     housekeeping.blueprint,
     deadline_sweep.blueprint,
+    notify_tasks.blueprint,
 )
 
 
@@ -120,6 +123,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         lifecycle_api.router,
         reports_views.router,
         dashboard.agency.router,
+        notify_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET = "insecure-default-secret-key-change-me-0123456789"  # noqa: S105 - the sentinel that production refuses
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +82,78 @@ class LifecycleSettings(BaseModel):
     reopen_days: int = Field(default=7, ge=0)
 
 
+def _split_list(value: Any) -> Any:
+    """A comma-separated list from the environment (``a@x.vn,b@y.vn``), or JSON."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class GatewaySettings(BaseModel):
+    """An HTTP gateway (SMS, Zalo): the URL messages are POSTed to and its bearer token."""
+
+    url: str = ""
+    token: str = ""
+
+
+class NotifySettings(BaseModel):
+    """Notifications (``IOC_NOTIFY__…``): channels, recipients at the IOC, delivery and retries."""
+
+    # Email through SMTP; none configured: demo mode writes emails to the log file, otherwise
+    # no email is sent.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "IOC <no-reply@ioc.invalid>"
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    # SMS and Zalo gateways (POST JSON {to, text, idempotency_key}); none: the log in demo mode.
+    sms: GatewaySettings = Field(default_factory=GatewaySettings)
+    zalo: GatewaySettings = Field(default_factory=GatewaySettings)
+    # The channels that a phone number is sent to ("sms", "zalo").
+    phone_channels: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["sms"])
+    # The operations centre's own recipients (returned reports, extensions, overdue reports).
+    ioc_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ioc_phones: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The public address of the site, for links in messages after intake ("" = no link).
+    site_url: str = ""
+    # Demo mode's outbox for people to read (default: var/notify/messages.log).
+    log_file: Path | None = None
+    # Delivery: sends at once per worker, how long one send may take, and how long a claimed
+    # message stays with its worker before another may take it (longer than a send).
+    concurrency: int = Field(default=20, ge=1, le=500)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    # Retries: exponential backoff from the first delay up to the longest, until give-up.
+    backoff_seconds: float = Field(default=30.0, gt=0)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    give_up_hours: float = Field(default=48.0, gt=0)
+    # One delivery job runs this long at most, then hands over to the next (re-deferred).
+    job_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("phone_channels", "ioc_emails", "ioc_phones", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("phone_channels")
+    @classmethod
+    def _known_channels(cls, value: list[str]) -> list[str]:
+        unknown = set(value) - {"sms", "zalo"}
+        if unknown:
+            raise ValueError(f"unknown phone channels {sorted(unknown)}: use sms, zalo")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> NotifySettings:
+        if self.lease_seconds <= self.timeout_seconds:
+            raise ValueError("lease_seconds must be longer than timeout_seconds")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment."""
 
@@ -98,6 +172,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     token_ttl_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5

@@ -23,6 +23,7 @@ from reports.lifecycle import api as lifecycle_api
 from reports.lifecycle.schemas import StaffView
 from reports.media.store import MediaStore
 from reports.models import PUBLIC_STATES
+from reports.notify import service as notify
 from reports.schemas import (
     FollowIn,
     FollowOut,
@@ -90,6 +91,7 @@ def _file(
     for _ in range(2):  # a second pass only after a concurrent request with the same key won
         try:
             intake = service.submit(db, store, settings, sub, address, prepared)
+            _tell_resident(db, settings, intake, base)
             db.commit()
             return status.created_response(db, intake.report, intake.token, base, intake.routed)
         except service.ConcurrentRetryError:
@@ -98,6 +100,13 @@ def _file(
             db.rollback()
             raise
     raise service.IdempotencyKeyReused(field="Idempotency-Key")  # pragma: no cover
+
+
+def _tell_resident(db: Session, settings: Settings, intake: service.Intake, base: str) -> None:
+    """Queue the message with the code and the private link (lost if the answer is lost)."""
+    if intake.event is not None:  # a replay was told the first time
+        private = status.status_page(base, intake.report.tracking_code, intake.token)
+        notify.queue_for_event(db, settings, intake.report, intake.event, status_url=private)
 
 
 @router.post(

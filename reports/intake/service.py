@@ -76,6 +76,7 @@ class Intake:
     token: str
     replayed: bool
     routed: Assignment | None = None  # the suggestion just made (a replay reads it back)
+    event: ReportEvent | None = None  # the submission's event (a replay has none: told before)
 
 
 def media_limits(intake: IntakeSettings) -> MediaLimits:
@@ -154,8 +155,8 @@ def submit(
     report.tracking_code = tracking.next_tracking_code(db, at)
     report.status_token_hash = tracking.token_hash(token)
     report.submitter_key = submitter
-    _save(db, report, stored, sub, at)
-    return Intake(report, token, replayed=False, routed=routed)
+    event = _save(db, report, stored, sub, at)
+    return Intake(report, token, replayed=False, routed=routed, event=event)
 
 
 def prepare_media(sub: Submission, limits: MediaLimits) -> list[Prepared]:
@@ -240,23 +241,24 @@ def _office_id(category: Category, routed: Assignment) -> int | None:
     return named.id if named else None
 
 
-def _save(db: Session, report: Report, stored: list[Stored], sub: Submission, at: datetime) -> None:
+def _save(
+    db: Session, report: Report, stored: list[Stored], sub: Submission, at: datetime
+) -> ReportEvent:
     """Insert the report, its media, its first event and its key, in one flush."""
     db.add(report)
     for position, item in enumerate(stored):
         row = media_row(position, item)
         row.report = report
         db.add(row)
-    db.add(
-        ReportEvent(
-            report=report,
-            at=at,
-            actor_kind=ActorKind.resident,
-            from_state=None,
-            to_state=ReportState.submitted,
-            action="submit",
-        )
+    event = ReportEvent(
+        report=report,
+        at=at,
+        actor_kind=ActorKind.resident,
+        from_state=None,
+        to_state=ReportState.submitted,
+        action="submit",
     )
+    db.add(event)
     if sub.idempotency_key is not None:
         db.add(IdempotencyKey(key=sub.idempotency_key, fingerprint=sub.fingerprint, report=report))
     try:
@@ -265,6 +267,7 @@ def _save(db: Session, report: Report, stored: list[Stored], sub: Submission, at
         if sub.idempotency_key is not None and "idempotency" in str(error.orig):
             raise ConcurrentRetryError() from error
         raise
+    return event
 
 
 def follow(db: Session, settings: Settings, code: str, contact: FollowIn, address: str) -> Report:
