@@ -27,6 +27,7 @@ from ioc.web import (
 from reports.models import Report
 from reports.notify.models import Message, MessageState
 from reports.notify.tasks import deliver
+from routing.sla import VN_TZ
 
 router = APIRouter(prefix="/admin/notifications")
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
@@ -51,14 +52,14 @@ def notifications(request: Request, db: SessionDep, _: AdminUser, state: str = "
         .order_by(Message.id.desc())
         .limit(SHOWN)
     ).all()
-    counts = dict(
-        db.execute(select(Message.state, func.count()).group_by(Message.state)).tuples().all()
-    )
+    grouped = db.execute(select(Message.state, func.count()).group_by(Message.state))
+    counts = {found: number for found, number in grouped}
     context = {
         "rows": rows,
         "counts": {state: counts.get(state, 0) for state in MessageState},
         "state": state if state in STATES else "open",
         "limit": SHOWN,
+        "tz": VN_TZ,
     }
     return templating.render(request, "notify/admin.html", context)
 
