@@ -11,7 +11,14 @@ from ioc.settings import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
-    "script", ["bench/routing.py", "bench/intake.py", "bench/media.py", "bench/lifecycle.py"]
+    "script",
+    [
+        "bench/routing.py",
+        "bench/intake.py",
+        "bench/media.py",
+        "bench/lifecycle.py",
+        "bench/notify.py",
+    ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:
     done = subprocess.run(

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import smtplib
 import ssl
 import threading
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 
 from ioc.db import utcnow
 from ioc.settings import GatewaySettings, NotifySettings, Settings
@@ -37,6 +38,9 @@ USER_AGENT = "ioc-notify/1"
 # Answers worth another try: the receiver is busy, rate-limits us, or broke for a while.
 TRANSIENT_STATUS = frozenset({408, 425, 429})
 SMTP_AT_ONCE = 4  # SMTP connections at once per worker (mail servers throttle bursts)
+# httpx logs every request at INFO: hundreds of lines a second from a busy worker. Attempts are
+# recorded in the database instead.
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 
 class DeliveryError(Exception):

@@ -36,6 +36,11 @@ class Receiver:
         self.requests: list[Received] = []
         self.status: Callable[[Received], int] = lambda _: 200
         self.delay = 0.0
+        # Keys already answered with 2xx, and the requests that came again after that: the
+        # duplicates beyond at-least-once (a copy of an unanswered request is within the rule).
+        self.acknowledged: set[str] = set()
+        self.after_ack = 0
+        self.seen: set[str] = set()  # every distinct key received
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -47,7 +52,7 @@ class Receiver:
         """The receiver's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def keys(self) -> list[str]:
+    def received_keys(self) -> list[str]:
         """The Idempotency-Key of every request received, in order (duplicates included)."""
         with self._lock:
             return [r.headers.get("idempotency-key", "") for r in self.requests]
@@ -100,14 +105,20 @@ class Receiver:
         self._writers.add(writer)
         try:
             while request := await self._read(reader):
+                key = request.headers.get("idempotency-key", "")
                 with self._lock:
                     self.requests.append(request)
+                    self.after_ack += key in self.acknowledged
+                    self.seen.add(key)
                 if self.delay:
                     await asyncio.sleep(self.delay)
                 code = self.status(request)
                 reason = REASONS.get(code, "Status")
                 writer.write(f"HTTP/1.1 {code} {reason}\r\nContent-Length: 2\r\n\r\nok".encode())
                 await writer.drain()
+                if 200 <= code < 300:
+                    with self._lock:
+                        self.acknowledged.add(key)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
