@@ -299,7 +299,11 @@ def save_agency(
     agency = existing or Agency()
     agency.code, agency.name, agency.kind = data.code, data.name, data.kind
     agency.active = data.active
-    agency.contacts = data.contacts.model_dump(mode="json")
+    kept = (existing.contacts or {}) if existing is not None else {}
+    secret = data.contacts.webhook_secret or kept.get("webhook_secret")
+    agency.contacts = data.contacts.model_dump(mode="json") | (
+        {"webhook_secret": secret} if secret else {}
+    )
     agency.parent, agency.jurisdiction = parent, jurisdiction
     if area_changes:
         agency.service_area = new_area
