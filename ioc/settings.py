@@ -132,7 +132,7 @@ class NotifySettings(BaseModel):
     backoff_max_seconds: float = Field(default=3600.0, gt=0)
     give_up_hours: float = Field(default=48.0, gt=0)
     # One delivery job runs this long at most, then hands over to the next (re-deferred).
-    job_seconds: float = Field(default=60.0, gt=0)
+    job_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("phone_channels", "ioc_emails", "ioc_phones", mode="before")
     @classmethod
