@@ -109,7 +109,11 @@ TEXTS: dict[tuple[Audience, str], tuple[str, tuple[Line, ...]]] = {
     ),
     (Audience.agency, "deny_extension"): (
         N_("Extension denied for report %(code)s"),
-        (N_("The extension of report %(code)s was denied. Reason: %(reason)s"), SEE),
+        (
+            N_("The extension of report %(code)s was denied."),
+            N_("Reason: %(reason)s"),
+            SEE,
+        ),
     ),
     (Audience.agency, "send_back"): (
         N_("Result of report %(code)s sent back"),
