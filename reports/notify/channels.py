@@ -134,23 +134,23 @@ def send_email(conf: NotifySettings, message: Outgoing) -> None:
 
 
 class Channels:
-    """Sends outgoing messages by their channel; an async context holding one HTTP client."""
+    """Sends outgoing messages by their channel; an async context holding the HTTP clients.
+
+    Each send borrows a client of its own from a free list (made on first need, up to the
+    concurrency): one client shared by all sends scans its whole connection pool on every
+    request, which cost a worker more CPU than the requests themselves.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.conf = settings.notify
         self.log = DemoLog(log_path(settings))
         self._smtp = asyncio.Semaphore(SMTP_AT_ONCE)
-        self._http: httpx.AsyncClient | None = None
+        self._idle: list[httpx.AsyncClient] = []
+        self._made: list[httpx.AsyncClient] = []
+        self._tls: ssl.SSLContext | None = None
 
     async def __aenter__(self) -> Channels:
-        limits = httpx.Limits(max_connections=self.conf.concurrency, max_keepalive_connections=50)
-        self._http = httpx.AsyncClient(
-            timeout=self.conf.timeout_seconds,
-            limits=limits,
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=False,
-        )
         return self
 
     async def __aexit__(
@@ -159,8 +159,23 @@ class Channels:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        for client in self._made:
+            await client.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        """An idle client, or a new one (they share one TLS context: it is costly to load)."""
+        if self._idle:
+            return self._idle.pop()
+        self._tls = self._tls or httpx.create_ssl_context()
+        client = httpx.AsyncClient(
+            timeout=self.conf.timeout_seconds,
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+            verify=self._tls,
+        )
+        self._made.append(client)
+        return client
 
     async def send(self, message: Outgoing) -> int | None:
         """Deliver one message; the HTTP status if it went over HTTP."""
@@ -207,12 +222,14 @@ class Channels:
         return await self._post(message.recipient, body, headers)
 
     async def _post(self, url: str, body: str, headers: dict[str, str]) -> int:
-        assert self._http is not None, "use Channels as an async context"
         headers = {**headers, "Content-Type": "application/json; charset=utf-8"}
+        client = self._client()
         try:
-            response = await self._http.post(url, content=body.encode(), headers=headers)
+            response = await client.post(url, content=body.encode(), headers=headers)
         except httpx.HTTPError as error:
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
+        finally:
+            self._idle.append(client)
         return _check_status(response)
 
     def _to_log(self, message: Outgoing) -> None:
