@@ -127,17 +127,28 @@ def failed_attempts(engine: Engine) -> int:
         return int(conn.scalar(select(func.count()).where(Attempt.ok.is_(False))) or 0)
 
 
-def throughput(engine: Engine, settings: Settings, receiver: Receiver, count: int) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(
+    engine: Engine, settings: Settings, receiver: Receiver, count: int, worker: int
+) -> None:
     """Phase 1: messages per second from the commit to the last key received."""
+    cpu = cpu_seconds(worker)
     before = len(receiver.seen)
     keys = commit_messages(engine, settings, count, "throughput")
     arrived = lambda: len(receiver.seen) - before >= count  # noqa: E731 - cheap to poll
     took = wait_for(arrived, 600, "the receiver did not get every message")
     assert keys <= receiver.seen, "the receiver got other keys than those committed"
     wait_for(lambda: pending(engine) == 0, 120, "messages not marked sent")
+    used = cpu_seconds(worker) - cpu
     print(
         f"throughput: {count} messages delivered in {took:.2f} s: {count / took:.0f} messages/s "
-        f"({len(receiver.seen) - before} distinct keys received)"
+        f"({len(receiver.seen) - before} distinct keys received); the worker process used "
+        f"{used:.1f} s of CPU, {1000 * used / count:.2f} ms per message"
     )
 
 
@@ -182,7 +193,7 @@ def main() -> None:
     try:
         warm = commit_messages(engine, settings, 200, "warm-up")
         wait_for(lambda: warm <= receiver.seen, 120, "the worker did not start delivering")
-        throughput(engine, settings, receiver, args.count)
+        throughput(engine, settings, receiver, args.count, worker.pid)
         outage(engine, settings, receiver, args)
     finally:
         worker.send_signal(signal.SIGTERM)
