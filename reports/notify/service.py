@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -26,6 +26,13 @@ from reports.notify.models import Audience, Channel, Message, MessageState
 from reports.notify.tasks import deliver
 from routing.models import Agency, Category, Jurisdiction
 
+# A delivery job already waiting will claim these messages too. Looked up first, because deferring
+# would wait on procrastinate's unique queueing lock for any concurrent transaction that deferred
+# one and has not committed yet: concurrent state changes would queue behind each other.
+_JOB_WAITING = text(
+    "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = :lock "
+    "AND status = 'todo')"
+)
 KEY_NAMESPACE = uuid.UUID("5b0c4c1e-6f0a-4d8e-9a57-1f3d2c6b8e90")
 STAFF_LOCALE = "vi"  # agencies and the IOC read Vietnamese
 
@@ -100,7 +107,7 @@ def write(
         .returning(Message.id)
     )
     written = len(db.execute(statement).all())
-    if written:
+    if written and not db.scalar(_JOB_WAITING, {"lock": deliver.queueing_lock}):
         jobs.defer(db, deliver, timestamp=0)
     return written
 
