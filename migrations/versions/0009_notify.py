@@ -1,7 +1,7 @@
 """Notifications: the outbox of messages and their delivery attempts.
 
 Revision ID: 0009_notify
-Revises: 0008
+Revises: 0009_users
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009_notify"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009_users"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
