@@ -12,10 +12,9 @@ a local HTTP receiver (asyncio, in this process) that records every request's Id
    the keys received again after a 2xx answer (duplicates beyond at-least-once; a copy of a
    request that got no answer is within the rule) and the failed attempts recorded.
 
-It prepares its own database (``ioc_bench_notify`` in the embedded cluster: created, migrated and
-seeded; the outbox and the job queue emptied first). Retries use a short backoff (``--backoff``,
-doubling up to ``--backoff-max``) so that the recovery after the outage is measured, not the
-production backoff.
+It prepares its own database (``ioc_bench_notify`` in the embedded cluster, created afresh,
+migrated and seeded). Retries use a short backoff (``--backoff``, doubling up to
+``--backoff-max``) so that the recovery after the outage is measured, not the production backoff.
 
 Run from the project root: ``IOC_DEMO=1 .venv/bin/python bench/notify.py [--count 20000]``.
 """
@@ -36,7 +35,7 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from ioc import db
@@ -49,23 +48,14 @@ from tests.reports.notify.receiver import Receiver
 
 DATABASE = "ioc_bench_notify"
 CHUNK = 1000  # rows per INSERT
-QUEUE_TABLES = ("procrastinate_periodic_defers", "procrastinate_jobs", "procrastinate_workers")
 
 
 def bench_database() -> str:
-    """Create, migrate and seed the bench database (idempotent); returns its URL."""
+    """Create the bench database afresh, migrate and seed it; returns its URL."""
     cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
     cluster.start()
-    return prepare_database(Settings(database_url=cluster.url(DATABASE), demo=True))
-
-
-def empty(engine: Engine) -> None:
-    """Remove earlier runs' messages and jobs."""
-    with engine.begin() as conn:
-        conn.execute(delete(Attempt))
-        conn.execute(delete(Message))
-        for table in QUEUE_TABLES:
-            conn.execute(text(f"DELETE FROM {table}"))
+    settings = Settings(database_url=cluster.url(DATABASE), demo=True)
+    return prepare_database(settings, fresh=True)
 
 
 def commit_messages(engine: Engine, settings: Settings, count: int, tag: str) -> set[str]:
@@ -187,7 +177,6 @@ def main() -> None:
     url = bench_database()
     settings = Settings(database_url=url, demo=True)
     engine = db.make_engine(url)
-    empty(engine)
     receiver = Receiver().start()
     worker = start_worker(url, receiver, args)
     try:
