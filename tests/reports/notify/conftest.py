@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 
 from ioc.settings import NotifySettings, Settings
@@ -67,14 +67,15 @@ def with_notify(settings: Settings, tmp_path: Path, **changes: Any) -> Settings:
 
 @pytest.fixture
 def committed(engine: Engine) -> Iterator[Engine]:
-    """For tests whose rows a real worker must see: remove the messages, the test agency and
-    the queue's jobs afterwards."""
+    """For tests whose rows a real worker must see: remove their messages (written without a
+    report), the test agency and the queue's jobs afterwards."""
     try:
         yield engine
     finally:
         with engine.begin() as conn:
-            conn.execute(delete(Attempt))
-            conn.execute(delete(Message))
+            ours = select(Message.id).where(Message.report_id.is_(None))
+            conn.execute(delete(Attempt).where(Attempt.message_id.in_(ours)))
+            conn.execute(delete(Message).where(Message.report_id.is_(None)))
             conn.execute(delete(Agency).where(Agency.code == TEST_AGENCY))
             conn.execute(text("DELETE FROM procrastinate_periodic_defers"))
         clear_queue(engine)
