@@ -131,7 +131,7 @@ class Contacts(_Strict):
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     webhook: str | None = Field(default=None, max_length=500)
-    # Signs the webhook's deliveries (reports.notify): set by SQL or the CLI, never shown, exported
+    # Signs the webhook's deliveries (reports.notify): set in the database, never shown, exported
     # or written to the audit (excluded from dumps); an edit of the agency keeps it.
     webhook_secret: str | None = Field(default=None, max_length=200, exclude=True)
 
