@@ -32,7 +32,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def _forwarded_report(live_server: str, engine: Engine, settings: Settings) -> str:
+def _forwarded_report(live_server: str, engine: Engine, settings: Settings) -> tuple[str, str]:
     """A pothole filed through the API and forwarded by the demo operator to the agency."""
     # In Phường Tam Thắng, but over a kilometre from where the nearby-hint tests look: this
     # report stays committed and open, and must not show up in their hints.
@@ -52,13 +52,13 @@ def _forwarded_report(live_server: str, engine: Engine, settings: Settings) -> s
         apply_action(db, settings, filed.json()["id"], "verify_forward", actor, data)
         db.commit()
     code: str = filed.json()["tracking_code"]
-    return code
+    return code, filed.json()["links"]["private_status_page"]
 
 
 def test_an_agency_accepts_and_resolves_with_an_after_photo(
     page: Page, live_server: str, engine: Engine, settings: Settings
 ) -> None:
-    code = _forwarded_report(live_server, engine, settings)
+    code, private_page = _forwarded_report(live_server, engine, settings)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
@@ -124,6 +124,28 @@ def test_an_agency_accepts_and_resolves_with_an_after_photo(
     )
     page.wait_for_function("window.__csp.length > 0")
     assert page.evaluate("window.__ran") is None
+    _ioc_publishes_and_the_resident_sees_it(page, live_server, code, private_page)
+
+
+def _ioc_publishes_and_the_resident_sees_it(
+    page: Page, live_server: str, code: str, private_page: str
+) -> None:
+    """The IOC approves the result through the API; the resident's private page shows it."""
+    signed = httpx.post(
+        f"{live_server}/api/v1/auth/token",
+        json={"username": "operator", "password": DEMO_PASSWORD},
+    )
+    assert signed.status_code == 200, signed.text
+    bearer = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    approved = httpx.post(
+        f"{live_server}/api/v1/reports/{code}/actions/approve_result", headers=bearer
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "published", approved.text
+    page.goto(private_page)
+    expect(page.locator("#state")).to_have_text("Đã công bố kết quả")
+    expect(page.locator("#result .result-text")).to_have_text("Đã vá ổ gà, mặt đường phẳng")
+    expect(page.locator("#result .result-photos img")).to_have_count(1)
+    page.wait_for_function("document.querySelector('#result .result-photos img').naturalWidth > 0")
 
 
 def _is_csp_message(message: ConsoleMessage) -> bool:
