@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from geoalchemy2 import Geography
@@ -296,6 +297,7 @@ def assignment() -> Select[Any]:
     )
 
 
+@functools.cache
 def sla_inputs() -> Select[Any]:
     """A category's code, deadline overrides and the calendar's extra days (category_id, since)."""
     return select(

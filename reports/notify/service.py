@@ -7,13 +7,14 @@ delivery job is deferred in the same transaction. Delivery happens later, in the
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Integer, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -77,7 +78,7 @@ def queue_for_event(
         audiences.discard(Audience.agency)
     if not audiences:
         return 0
-    row = db.execute(_facts_query(report.id)).one()
+    row = db.execute(_facts_query(), {"report_id": report.id}).one()
     recipients = _recipients(db, settings, report, event, audiences, row)
     if not recipients:
         return 0
@@ -143,8 +144,9 @@ def _row(
     }
 
 
-def _facts_query(report_id: int) -> Any:
-    """The names, place and assigned agency of a report, in one statement."""
+@functools.cache
+def _facts_query() -> Any:
+    """The names, place and assigned agency of a report (``report_id``), built once."""
     ward = aliased(Jurisdiction)
     agency = aliased(Agency)
     return (
@@ -164,7 +166,7 @@ def _facts_query(report_id: int) -> Any:
         .join(Category, Category.id == Report.category_id)
         .outerjoin(ward, ward.id == Report.ward_id)
         .outerjoin(agency, agency.id == Report.agency_id)
-        .where(Report.id == report_id)
+        .where(Report.id == bindparam("report_id", type_=Integer))
     )
 
 
