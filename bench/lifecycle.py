@@ -245,7 +245,7 @@ def notification_duplicates(conn: Connection) -> str:
     twice = conn.scalar(
         text(
             "SELECT count(*) FROM (SELECT 1 FROM notify_messages WHERE event_id IS NOT NULL "
-            "GROUP BY event_id, channel, address HAVING count(*) > 1) d"
+            "GROUP BY event_id, audience, channel, recipient HAVING count(*) > 1) d"
         )
     )
     assert twice == 0, f"{twice} notifications written twice"
