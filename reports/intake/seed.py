@@ -134,6 +134,11 @@ def demo_photo(demo: DemoReport) -> bytes:
 
 def _submission(number: int, demo: DemoReport) -> Submission:
     fingerprint = hashlib.sha256(f"{demo.category}|{demo.lat}|{demo.lon}".encode()).hexdigest()
+    return demo_submission(demo, f"demo-seed-{number}", fingerprint)
+
+
+def demo_submission(demo: DemoReport, key: str, fingerprint: str) -> Submission:
+    """A demo report as the reporting page sends it: a pin on the map, one photo, no contact."""
     return Submission(
         category=demo.category,
         description=demo.description,
@@ -147,7 +152,7 @@ def _submission(number: int, demo: DemoReport) -> Submission:
         keep_private=True,
         photos=[demo_photo(demo)],
         video=None,
-        idempotency_key=f"demo-seed-{number}",
+        idempotency_key=key,
         fingerprint=fingerprint,
     )
 

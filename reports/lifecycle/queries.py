@@ -2,65 +2,25 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     and_,
-    bindparam,
     false,
-    func,
     not_,
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
 
 from ioc.auth.models import User
 from reports.models import Report, ReportEvent, ReportMedia, ReportState
-from routing.models import Agency, AgencyMember, Category, Jurisdiction
+from routing.models import Agency, AgencyMember, Category
 
 Rows = Select[*tuple[Any, ...]]  # a statement of several columns
-
-
-@functools.cache
-def staff_refs() -> Rows:
-    """Names of a report's category, ward, agencies and original, and its place (``report_id``).
-
-    Built once: building a statement of four aliased entities costs more than running it.
-    """
-    ward = aliased(Jurisdiction)
-    suggested = aliased(Agency)
-    assigned = aliased(Agency)
-    original = aliased(Report)
-    return (
-        select(
-            Category.code.label("category_code"),
-            Category.name_vi,
-            Category.name_en,
-            ward.code.label("ward_code"),
-            ward.full_name.label("ward_name"),
-            suggested.code.label("suggested_code"),
-            suggested.name.label("suggested_name"),
-            assigned.code.label("agency_code"),
-            assigned.name.label("agency_name"),
-            original.tracking_code.label("original_code"),
-            func.ST_Y(Report.location).label("lat"),
-            func.ST_X(Report.location).label("lon"),
-        )
-        .select_from(Report)
-        .join(Category, Category.id == Report.category_id)
-        .outerjoin(ward, ward.id == Report.ward_id)
-        .outerjoin(suggested, suggested.id == Report.suggested_agency_id)
-        .outerjoin(assigned, assigned.id == Report.agency_id)
-        .outerjoin(original, original.id == Report.duplicate_of_id)
-        .where(Report.id == bindparam("report_id", type_=Integer))
-    )
 
 
 def media_of(report_id: int) -> Select[ReportMedia]:

@@ -22,14 +22,14 @@ from ioc.auth.models import Role, User
 from ioc.db import utcnow
 from ioc.settings import Settings
 from reports.intake import service as intake
-from reports.intake.seed import DemoReport, demo_photo
+from reports.intake.seed import DemoReport, demo_submission
 from reports.intake.submission import Submission
 from reports.lifecycle import sweep
 from reports.lifecycle.rules import RULES, Action, Party
 from reports.lifecycle.seed_data import STORIES, Step, Story
 from reports.lifecycle.service import ActionInput, Actor, apply_action, mark_overdue
 from reports.media.store import MediaStore, prepare_photo
-from reports.models import ActorKind, IdempotencyKey, LocationSource, Report
+from reports.models import ActorKind, IdempotencyKey, Report
 from routing import service as routing
 from routing.models import Agency, AgencyMember, Category
 from routing.sla import VN_TZ, WorkCalendar
@@ -121,23 +121,8 @@ def after_photo(scene: DemoReport, number: int) -> bytes:
 
 
 def _submission(story: Story) -> Submission:
-    scene = story.scene
-    return Submission(
-        category=scene.category,
-        description=scene.description,
-        lat=scene.lat,
-        lon=scene.lon,
-        location_source=LocationSource.map,
-        office=None,
-        name=None,
-        phone=None,
-        email=None,
-        keep_private=True,
-        photos=[demo_photo(scene)],
-        video=None,
-        idempotency_key=_key(story.key),
-        fingerprint=hashlib.sha256(story.key.encode()).hexdigest(),
-    )
+    fingerprint = hashlib.sha256(story.key.encode()).hexdigest()
+    return demo_submission(story.scene, _key(story.key), fingerprint)
 
 
 def load_demo_lifecycle(db: Session, settings: Settings, now: datetime | None = None) -> SeedResult:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from ioc.errors import Conflict, InvalidInput
@@ -102,18 +102,23 @@ def verify_forward(ctx: Context, data: Any) -> Outcome:
     report.agency_id = agency.id
     report.accept_by, report.resolve_by = due.accept_by, due.resolve_by
     report.forwarded_at, report.accepted_at = ctx.now, None
-    report.state = S.assigned
     set_due(report, report.accept_by)
     payload = {"agency": agency.id, "agency_code": agency.code, "agency_name": agency.name}
     return Outcome(data.note.strip(), payload)
 
 
-def _agency(db: Session, code: str | None, suggested: int | None) -> Agency:
-    """The active agency named by code, else the suggested one; 422 if neither."""
+def _agency(db: Session, code: str | None, suggested: int | None) -> Row[int, str, str, bool]:
+    """The active agency named by code, else the suggested one; 422 if neither.
+
+    Only the columns a forward needs: an agency's row carries its service-area geometry.
+    """
+    columns = select(Agency.id, Agency.code, Agency.name, Agency.active)
     if code and code.strip():
-        agency = db.scalar(select(Agency).where(Agency.code == code.strip().lower()))
+        agency = db.execute(columns.where(Agency.code == code.strip().lower())).first()
+    elif suggested is not None:
+        agency = db.execute(columns.where(Agency.id == suggested)).first()
     else:
-        agency = db.get(Agency, suggested) if suggested is not None else None
+        agency = None
     if agency is None:
         raise InvalidInput(N_("Choose the agency to forward the report to."), field="agency")
     if not agency.active:
@@ -253,7 +258,6 @@ def approve_result(ctx: Context, data: Any) -> Outcome:
 
 def send_back(ctx: Context, data: Any) -> Outcome:
     """The proof is not enough: back to the agency, against its own deadline."""
-    ctx.report.state = S.in_progress
     set_due(ctx.report, ctx.report.resolve_by)
     return Outcome(data.reason.strip(), {"reason": data.reason.strip()})
 
@@ -287,7 +291,6 @@ def _extension_waiting(report: Report) -> None:
 def accept(ctx: Context, data: Any) -> Outcome:
     """The agency takes the report on: the result deadline runs."""
     ctx.report.accepted_at = ctx.now
-    ctx.report.state = S.in_progress
     set_due(ctx.report, ctx.report.resolve_by)
     return Outcome(data.note.strip())
 
@@ -296,7 +299,6 @@ def return_(ctx: Context, data: Any) -> Outcome:
     """Not this agency's: back to the IOC, which must forward it again."""
     report = ctx.report
     report.verify_by = ctx.clock().verify_by(ctx.now, report.priority)
-    report.state = S.returned
     set_due(report, report.verify_by)
     return Outcome(data.reason.strip(), {"reason": data.reason.strip()})
 
@@ -356,7 +358,6 @@ def resolve(ctx: Context, data: Any) -> Outcome:
     text = data.note.strip()
     ctx.report.result_text = text
     ctx.report.resolved_at = ctx.now
-    ctx.report.state = S.resolved
     set_due(ctx.report, None)
     return Outcome(text, {"text": text})
 
@@ -376,7 +377,6 @@ def reopen(ctx: Context, data: Any) -> Outcome:
         )
     report.suggested_agency_id = report.agency_id
     report.verify_by = ctx.clock().verify_by(ctx.now, report.priority)
-    report.state = S.reopened
     set_due(report, report.verify_by)
     note = data.note.strip()
     return Outcome(note, {"note": note})

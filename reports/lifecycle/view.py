@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ioc.db import utcnow
 from ioc.i18n import get_locale, gettext
 from ioc.settings import Settings
+from reports import queries as report_queries
 from reports.lifecycle import queries
 from reports.lifecycle.labels import ACTION_LABELS
 from reports.lifecycle.rules import Action
@@ -110,7 +111,7 @@ def staff_view(
     db: Session, settings: Settings, report: Report, actor: Actor, base: str
 ) -> StaffView:
     """The staff view of a report, for a staff member who may see it."""
-    row: Any = db.execute(queries.staff_refs(), {"report_id": report.id}).one()
+    row: Any = db.execute(report_queries.report_names(), {"report_id": report.id}).one()
     lat, lon = row.lat, row.lon
     media = list(db.scalars(queries.media_of(report.id)))
     return StaffView(

@@ -7,25 +7,24 @@ delivery job is deferred in the same transaction. Delivery happens later, in the
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ioc import jobs
 from ioc.db import utcnow
 from ioc.settings import Settings
+from reports import queries as report_queries
 from reports.models import Follower, Report, ReportEvent
 from reports.notify import content
 from reports.notify.models import Audience, Channel, Message, MessageState
 from reports.notify.tasks import deliver
-from routing.models import Agency, Category, Jurisdiction
 
 # A delivery job already waiting will claim these messages too. Looked up first, because deferring
 # would wait on procrastinate's unique queueing lock for any concurrent transaction that deferred
@@ -78,7 +77,7 @@ def queue_for_event(
         audiences.discard(Audience.agency)
     if not audiences:
         return 0
-    row = db.execute(_facts_query(), {"report_id": report.id}).one()
+    row = db.execute(report_queries.report_names(), {"report_id": report.id}).one()
     recipients = _recipients(db, settings, report, event, audiences, row)
     if not recipients:
         return 0
@@ -142,32 +141,6 @@ def _row(
         "give_up_at": give_up,
         "created_at": now,
     }
-
-
-@functools.cache
-def _facts_query() -> Any:
-    """The names, place and assigned agency of a report (``report_id``), built once."""
-    ward = aliased(Jurisdiction)
-    agency = aliased(Agency)
-    return (
-        select(
-            Category.code.label("category_code"),
-            Category.name_vi,
-            Category.name_en,
-            ward.full_name.label("ward_name"),
-            agency.id.label("agency_id"),
-            agency.code.label("agency_code"),
-            agency.name.label("agency_name"),
-            agency.contacts.label("agency_contacts"),
-            func.ST_Y(Report.location).label("lat"),
-            func.ST_X(Report.location).label("lon"),
-        )
-        .select_from(Report)
-        .join(Category, Category.id == Report.category_id)
-        .outerjoin(ward, ward.id == Report.ward_id)
-        .outerjoin(agency, agency.id == Report.agency_id)
-        .where(Report.id == bindparam("report_id", type_=Integer))
-    )
 
 
 def _stage(event: ReportEvent) -> str | None:
