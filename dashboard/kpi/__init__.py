@@ -1,0 +1,1 @@
+"""The supervisors' view (``/dashboard/kpi``): KPIs, the agencies' table, the bulletin, exports."""

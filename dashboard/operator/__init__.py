@@ -1,0 +1,1 @@
+"""The IOC operators' dashboard (``/dashboard``): the live map, the queue and triage."""
