@@ -20,11 +20,12 @@ import dashboard.agency
 import reports
 import routing
 from dashboard.admin import views as admin_users_views
+from dashboard.operator import live_views as operator_live_views
 from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
 from ioc.settings import Settings
-from ioc.web import assets, problems, templating
+from ioc.web import assets, live, problems, templating
 from ioc.web import views as frame_views
 from ioc.web.middleware import RequestContext
 from reports import api as reports_api
@@ -83,8 +84,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     engine = engine or db.make_engine(db.database_url(settings))
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         yield
+        await live.close_hubs(application)  # the LISTEN connections of live updates
         if owns_engine:  # an engine passed in belongs to the caller, who may still use it
             engine.dispose()
 
@@ -124,6 +126,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         reports_views.router,
         dashboard.agency.router,
         notify_views.router,
+        operator_live_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).
