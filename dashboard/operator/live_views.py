@@ -11,7 +11,7 @@ shows (a bulk load, or notifications that may have been missed). A client that r
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Header, Query, Request
@@ -62,7 +62,7 @@ def replay_statement() -> Select[tuple[Any]]:
     )
 
 
-def replay(sessions: sessionmaker[Session], after: int) -> list[dict[str, Any]] | None:
+def replay(sessions: Callable[[], Session], after: int) -> list[dict[str, Any]] | None:
     """The messages a client missed since event ``after``; None when too many (it reloads)."""
     with sessions() as db:
         rows = db.scalars(replay_statement(), {"after": max(after - REPLAY_WINDOW, 0)}).all()
