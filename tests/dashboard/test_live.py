@@ -282,6 +282,12 @@ def test_a_bad_last_event_id_is_refused_clearly(
     problem = answer.json()
     assert problem["field"] == "last_event_id"
     assert "must be a whole number" in problem["detail"]
+    vietnamese = client.get(
+        "/dashboard/events",
+        params={"last_event_id": given},
+        headers={"Accept": "application/json", "Accept-Language": "vi"},
+    )
+    assert "phải là một số nguyên" in vietnamese.json()["detail"]
 
 
 # --- The trigger's messages, read inside the test's transaction ----------------------------
