@@ -195,6 +195,15 @@ def test_a_filed_report_and_an_action_reach_a_subscriber(
     assert data["agency"] == AGENCY
 
 
+def test_open_streams_hold_no_database_connection(
+    operator: Headers, engine: Engine, feed_of: Callable[..., Feed]
+) -> None:
+    before = engine.pool.checkedout()  # type: ignore[attr-defined]
+    for _ in range(5):
+        feed_of(operator)
+    assert engine.pool.checkedout() == before  # type: ignore[attr-defined]
+
+
 def test_a_rolled_back_change_is_never_announced(
     url: str, operator: Headers, engine: Engine, settings: Settings, feed_of: Callable[..., Feed]
 ) -> None:
