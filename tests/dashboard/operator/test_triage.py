@@ -11,11 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ioc.auth.models import Role
-from reports.models import ExtensionState, Follower, Report, ReportEvent, ReportState
+from reports.models import (
+    ExtensionState,
+    Follower,
+    Report,
+    ReportEvent,
+    ReportMedia,
+    ReportState,
+)
 from reports.notify.models import Message
 from routing import service as routing_service
 from routing.sla import Priority
 from tests.conftest import MakeUser, csrf_from, sign_in
+from tests.reports import media_samples as samples
 from tests.reports.conftest import TAM_THANG, Post, photo
 from tests.reports.lifecycle.conftest import AGENCY_A, AGENCY_B, Act, Cast
 
@@ -538,3 +546,74 @@ def test_an_admin_may_triage_too(
     make_user("admin2", Role.admin)
     _as(client, "admin2")
     assert client.get(f"/dashboard/reports/{filed.tracking_code}/panel").status_code == 200
+
+
+# --- More bad input, media, closed reports ---
+
+
+def test_the_back_field_keeps_only_the_dashboards_query(
+    client: TestClient, cast: Cast, filed: Report, dbs: Session
+) -> None:
+    _as(client, "op")
+    response = _post(
+        client, filed, "set_priority", fetch=False, priority="urgent", back="//evil.example/x"
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/dashboard?report={filed.tracking_code}"
+
+
+def test_a_version_that_is_not_a_number_is_422(
+    client: TestClient, cast: Cast, filed: Report, dbs: Session
+) -> None:
+    _as(client, "op")
+    for version in ("abc", "²", "99999999999"):
+        response = _post(client, filed, "verify_forward", version=version)
+        assert response.status_code == 422, version
+        assert "The form is out of date." in response.text
+    assert _fresh(dbs, filed).state == S.submitted
+
+
+def test_a_disabled_template_does_not_fill_the_reason(
+    client: TestClient, cast: Cast, filed: Report, dbs: Session
+) -> None:
+    from dashboard.operator.reject_templates import RejectTemplate
+
+    template = dbs.scalars(select(RejectTemplate).order_by(RejectTemplate.id)).first()
+    assert template is not None
+    template.active = False
+    dbs.commit()
+    _as(client, "op")
+    response = _post(client, filed, "reject", template=template.id)
+    assert response.status_code == 422 and "Give a reason." in response.text
+    assert _fresh(dbs, filed).state == S.submitted
+
+
+def test_a_closed_report_shows_no_forms(
+    client: TestClient, cast: Cast, act: Act, filed: Report, dbs: Session
+) -> None:
+    act(filed, "reject", cast.operator, reason="Sai")
+    dbs.commit()
+    _as(client, "op")
+    html = client.get(f"/dashboard/reports/{filed.tracking_code}/panel").text
+    assert 'data-state="rejected"' in html and "data-key=" not in html
+    assert 'class="panel-form"' not in html and 'data-action="reject"' in html  # the timeline
+
+
+def test_a_video_plays_for_the_ioc_with_a_poster_and_no_preload(
+    client: TestClient, post: Post, cast: Cast, dbs: Session
+) -> None:
+    created = post(category="giao-thong", photos=[photo()], video=samples.video()).json()
+    report = dbs.get_one(Report, created["id"])
+    video = dbs.scalars(
+        select(ReportMedia).where(ReportMedia.report_id == report.id, ReportMedia.kind == "video")
+    ).one()
+    _as(client, "op")
+    html = client.get(f"/dashboard/reports/{report.tracking_code}/panel").text
+    url = f"/dashboard/reports/{report.tracking_code}/media/{video.id}"
+    assert f'src="{url}"' in html and 'preload="none"' in html and "poster=" in html
+    answer = client.get(url)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
+    assert client.get(f"/dashboard/reports/{report.tracking_code}/media/999999").status_code == 404
+    client.cookies.clear()
+    _as(client, "staff-a")
+    assert client.get(url).status_code == 403
