@@ -477,6 +477,8 @@ def test_templates_are_added_edited_reordered_and_disabled(
     from dashboard.operator.reject_templates import RejectTemplate, listed
 
     _as(client, "sup")
+    panel = client.get(f"/dashboard/reports/{filed.tracking_code}/panel").text
+    assert 'href="/dashboard/reject-templates"' in panel
     page = client.get("/dashboard/reject-templates")
     assert page.status_code == 200 and "Khiếu nại, tố cáo" in page.text
     token = csrf_from(client, "/dashboard/reject-templates")
@@ -514,7 +516,8 @@ def test_templates_are_added_edited_reordered_and_disabled(
     assert row.text_vi == "Đã có rồi." and not row.active  # unticked: hidden from operators
     client.cookies.clear()
     _as(client, "op")
-    assert "Same content" not in client.get(f"/dashboard/reports/{filed.tracking_code}/panel").text
+    panel = client.get(f"/dashboard/reports/{filed.tracking_code}/panel").text
+    assert "Same content" not in panel and 'href="/dashboard/reject-templates"' not in panel
 
 
 def test_templates_bad_input_roles_and_csrf(client: TestClient, cast: Cast, dbs: Session) -> None:
