@@ -221,8 +221,8 @@ def _sector(rule: type[RoutingRule]) -> LateralFromClause:
     )
 
 
-def _first_rule(ward: CTE) -> LateralFromClause:
-    """The first active rule of the category (by position) that yields an agency here."""
+def _rules_here(ward: CTE) -> Select[int, Any, RuleTarget]:
+    """The active rules of the category (by position) that yield an agency here."""
     rule = RoutingRule
     named, territorial, sector = _named(rule), _territorial(rule, ward), _sector(rule)
     agency_id = func.coalesce(named.c.id, territorial.c.id, sector.c.id)
@@ -234,7 +234,7 @@ def _first_rule(ward: CTE) -> LateralFromClause:
         .where(limits.jurisdiction_id.in_(select(ward.c.id).union_all(select(ward.c.parent_id))))
     )
     return (
-        select(rule.position, agency_id.label("agency_id"))
+        select(rule.position, agency_id.label("agency_id"), rule.target.label("target"))
         .select_from(rule)
         .outerjoin(named, true())
         .outerjoin(territorial, true())
@@ -246,8 +246,42 @@ def _first_rule(ward: CTE) -> LateralFromClause:
             agency_id.is_not(None),
         )
         .order_by(rule.position)
-        .limit(1)
-        .lateral("first_rule")
+    )
+
+
+def _first_rule(ward: CTE) -> LateralFromClause:
+    """The first active rule of the category (by position) that yields an agency here."""
+    return _rules_here(ward).limit(1).lateral("first_rule")
+
+
+@functools.cache
+def candidates() -> Select[Any]:
+    """Every rule of a category that yields an agency at a point, first rule first, with the
+    agency and the ward (parameters: category, lat, lon, near).
+
+    The forward form lists them, each with its reason; the first is the routing's suggestion.
+    """
+    ward = ward_at().cte("ward")
+    rules = _rules_here(ward).lateral("rules")
+    agency = aliased(Agency)
+    return (
+        select(
+            rules.c.position,
+            rules.c.target,
+            agency.id.label("agency_id"),
+            agency.code.label("agency_code"),
+            agency.name.label("agency_name"),
+            agency.active.label("agency_active"),
+            ward.c.full_name.label("ward_name"),
+            Category.name_vi,
+            Category.name_en,
+        )
+        .select_from(Category)
+        .join(ward, true())
+        .join(rules, true())
+        .join(agency, agency.id == rules.c.agency_id)
+        .where(Category.code == _CATEGORY, Category.geographic)
+        .order_by(rules.c.position)
     )
 
 

@@ -36,12 +36,14 @@ __all__ = [
     "NEAREST_WARD_METRES",
     "AgencyRef",
     "Assignment",
+    "Candidate",
     "DueTimes",
     "JurisdictionRef",
     "Priority",
     "Reason",
     "assign",
     "calendar",
+    "candidates",
     "reason_text",
     "ward_at",
 ]
@@ -411,3 +413,69 @@ def _assign_office(
         redirected_from=_ref(named),
         **base,
     )
+
+
+# --- Candidates: every agency a rule of the category would send a report at a point to ---
+
+C_NAMED = N_("Rule %(rule)s: category %(category)s → %(agency)s, the agency the rule names")
+C_WARD = N_("Rule %(rule)s: category %(category)s → %(agency)s, which answers for %(ward)s")
+C_AREA = N_(
+    "Rule %(rule)s: category %(category)s → %(agency)s, whose service area covers the place"
+)
+C_PARENT = N_("Rule %(rule)s names %(inactive)s, which is inactive, so its parent %(agency)s")
+CANDIDATE_REASONS = {"agency": C_NAMED, "jurisdiction": C_WARD, "service_area": C_AREA}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An agency that a rule of the category yields at the point, and why; ``first`` is the
+    routing's choice (the first rule by position)."""
+
+    agency: AgencyRef
+    rule: int
+    why: Reason
+    first: bool
+
+    @property
+    def reason(self) -> str:
+        """The reason in the reader's language."""
+        return self.why.text()
+
+
+def _candidate(db: Session, row: Row[Any], first: bool) -> Candidate | None:
+    """One rule's agency (its active parent if it is inactive; None if there is none)."""
+    names = {"vi": row.name_vi, "en": row.name_en}
+    params: dict[str, Param] = {"rule": row.position, "category": names}
+    if row.agency_active:
+        agency = AgencyRef(id=row.agency_id, code=row.agency_code, name=row.agency_name)
+        msgid = CANDIDATE_REASONS[str(row.target)]
+        params |= {"agency": agency.name, "ward": row.ward_name or ""}
+        return Candidate(agency, row.position, Reason(msgid, params), first)
+    parent = active_agency(db, row.agency_id)
+    if parent is None:
+        return None
+    params |= {"agency": parent.name, "inactive": row.agency_name}
+    return Candidate(_ref(parent), row.position, Reason(C_PARENT, params), first)
+
+
+def candidates(
+    db: Session,
+    *,
+    category: str,
+    lat: float,
+    lon: float,
+    near_metres: float = NEAREST_WARD_METRES,
+) -> list[Candidate]:
+    """Each agency a rule of a geographic category yields at the point, once, by rule position.
+
+    Empty for a non-geographic category (its office is the resident's choice) and outside
+    every ward. The first is where ``assign`` sends the report.
+    """
+    lat, lon = _check_coordinates(lat, lon)
+    params = {"category": category, "lat": lat, "lon": lon, "near": near_metres}
+    found: dict[int, Candidate] = {}
+    for index, row in enumerate(db.execute(queries.candidates(), params)):
+        candidate = _candidate(db, row, first=index == 0)
+        if candidate is not None and candidate.agency.id not in found:
+            found[candidate.agency.id] = candidate
+    return list(found.values())

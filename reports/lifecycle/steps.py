@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from ioc.errors import Conflict, InvalidInput
@@ -134,18 +134,52 @@ def reject(ctx: Context, data: Any) -> Outcome:
 
 
 def mark_duplicate(ctx: Context, data: Any) -> Outcome:
-    """Merge into the original: its followers, and the reporter, follow the original."""
+    """Merge into the original: its followers, and the reporter, follow the original.
+
+    Someone who already follows the original (or reported it) is not added twice: they stay a
+    follower of the duplicate only, and hear of the merge from it.
+    """
     report = ctx.report
     original = ctx.db.scalar(select(Report).where(Report.tracking_code == data.of.strip().upper()))
     if original is None or original.id == report.id:
         raise InvalidInput(N_("No other report has this tracking code."), field="of")
     if original.state in (S.rejected, S.duplicate):
         raise InvalidInput(N_("The original report is itself closed."), field="of")
-    ctx.db.execute(
-        update(Follower).where(Follower.report_id == report.id).values(report_id=original.id)
+    moved = _move_followers(ctx.db, report, original)
+    report.duplicate_of_id, report.closed_at = original.id, ctx.now
+    set_due(report, None)
+    payload: dict[str, Any] = {"of": original.tracking_code}
+    if moved:  # the notification of the merge still reaches them (reports.notify)
+        payload["moved_followers"] = moved
+    return Outcome(data.note.strip(), payload)
+
+
+def _contact_keys(phone: str | None, email: str | None) -> set[str]:
+    """A contact's phone (without spaces) and email (lower case), as comparable keys."""
+    keys = {"p:" + "".join(phone.split())} if phone and phone.strip() else set()
+    return keys | ({"e:" + email.strip().lower()} if email and email.strip() else set())
+
+
+def _move_followers(db: Session, report: Report, original: Report) -> list[int]:
+    """The duplicate's followers and reporter follow the original, each contact once."""
+    known = _contact_keys(original.reporter_phone, original.reporter_email)
+    for phone, email in db.execute(
+        select(Follower.phone, Follower.email).where(Follower.report_id == original.id)
+    ):
+        known |= _contact_keys(phone, email)
+    moved: list[int] = []
+    followers = db.scalars(
+        select(Follower).where(Follower.report_id == report.id).order_by(Follower.id)
     )
-    if report.reporter_phone or report.reporter_email:
-        ctx.db.add(
+    for follower in followers:
+        keys = _contact_keys(follower.phone, follower.email)
+        if not keys & known:
+            follower.report_id = original.id
+            moved.append(follower.id)
+            known |= keys
+    reporter = _contact_keys(report.reporter_phone, report.reporter_email)
+    if reporter and not reporter & known:
+        db.add(
             Follower(
                 report_id=original.id,
                 name=report.reporter_name,
@@ -154,9 +188,8 @@ def mark_duplicate(ctx: Context, data: Any) -> Outcome:
                 submitter_key=report.submitter_key,
             )
         )
-    report.duplicate_of_id, report.closed_at = original.id, ctx.now
-    set_due(report, None)
-    return Outcome(data.note.strip(), {"of": original.tracking_code})
+    db.flush()
+    return moved
 
 
 def recategorise(ctx: Context, data: Any) -> Outcome:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -208,7 +208,9 @@ def _residents(
     """The reporter, and (after intake) the followers, in the reporter's language."""
     emails, phones = [report.reporter_email], [report.reporter_phone]
     if event.action != "submit":
-        for _, phone, email in db.execute(_followers(report.id)):
+        # A merge moved the duplicate's followers to the original: they hear of the merge too.
+        moved = (event.payload or {}).get("moved_followers") or []
+        for _, phone, email in db.execute(_followers(report.id, moved)):
             emails.append(email)
             phones.append(phone)
     locale = report.locale or STAFF_LOCALE
@@ -216,9 +218,10 @@ def _residents(
     return [Recipient(Audience.resident, channel, addr, locale) for channel, addr in pairs]
 
 
-def _followers(report_id: int) -> Any:
+def _followers(report_id: int, moved: list[int]) -> Any:
+    who = Follower.report_id == report_id
     return select(Follower.name, Follower.phone, Follower.email).where(
-        Follower.report_id == report_id
+        or_(who, Follower.id.in_(moved)) if moved else who
     )
 
 
