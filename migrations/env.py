@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, pool
 import dashboard.admin.models  # noqa: F401
 import ioc.auth.models
 import ioc.db.seeding  # noqa: F401
+import reports.geo.models
 import reports.models
 import reports.notify.models  # noqa: F401
 import routing.models  # noqa: F401 - registers the tables on the metadata
