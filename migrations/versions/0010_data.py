@@ -33,19 +33,19 @@ CREATE FUNCTION report_cell_levels() RETURNS smallint[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT '{7,10,13,16}'::smallint[] $$;
 
 CREATE FUNCTION report_tile_x(point geometry, zoom integer) RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT least(greatest(floor((ST_X(point) + 20037508.342789244)
          / 40075016.685578488 * (1 << zoom))::integer, 0), (1 << zoom) - 1)
 $$;
 
 CREATE FUNCTION report_tile_y(point geometry, zoom integer) RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT least(greatest(floor((20037508.342789244 - ST_Y(point))
          / 40075016.685578488 * (1 << zoom))::integer, 0), (1 << zoom) - 1)
 $$;
 
 CREATE FUNCTION report_day(at timestamptz) RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT (at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
 $$;
 
