@@ -29,6 +29,7 @@ from ioc.settings import Settings
 from ioc.system import doctor as doctor_checks
 from ioc.system.pgcluster import ClusterError, LocalCluster
 from ioc.web import assets
+from reports.geo import demo_data
 from reports.intake import seed as reports_seed
 from reports.lifecycle import seed as lifecycle_seed
 from reports.lifecycle import seed_data as lifecycle_stories
@@ -380,6 +381,31 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     finally:
         worker_process.terminate()
         worker_process.wait(timeout=30)
+
+
+@main.command("demo-data")
+@click.option("--reports", "count", type=click.IntRange(1, 10_000_000), required=True)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="The same seed, the same data."
+)
+@click.option("--yes", is_flag=True, help="Add made-up reports outside demo mode too.")
+@pass_cli
+def demo_data_command(cli: CliContext, count: int, seed: int, yes: bool) -> None:
+    """Add N made-up reports of the past year, with their events, in bulk (scale tests)."""
+    if not cli.get_settings().demo and not yes:
+        raise click.ClickException(
+            "Not in demo mode (IOC_DEMO=1): this would add made-up reports to a real database. "
+            "Add --yes to do it anyway."
+        )
+    with db.session_scope(cli.sessionmaker()) as session:
+        loaded = demo_data.load(
+            session, count, seed=seed, commit=session.commit, progress=click.echo
+        )
+    states = ", ".join(f"{state} {n}" for state, n in sorted(loaded.states.items()))
+    click.echo(
+        f"{loaded.reports} reports and {loaded.events} events in {loaded.seconds:.1f} s "
+        f"({loaded.rate:.0f} reports/s); {states}"
+    )
 
 
 main.add_command(routing_group)

@@ -12,6 +12,7 @@ import dashboard.admin.models
 import dashboard.operator.reject_templates  # noqa: F401
 import ioc.auth.models
 import ioc.db.seeding  # noqa: F401
+import reports.geo.models
 import reports.models
 import reports.notify.models  # noqa: F401
 import routing.models  # noqa: F401 - registers the tables on the metadata

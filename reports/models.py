@@ -9,6 +9,7 @@ from typing import Any
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     Boolean,
+    Computed,
     Enum,
     Float,
     ForeignKey,
@@ -102,6 +103,8 @@ class Report(TimestampMixin, Base):
         # The queues: open reports by state and deadline; an agency's by state and deadline.
         Index("ix_reports_state_due", "state", "due_at"),
         Index("ix_reports_agency_state_due", "agency_id", "state", "due_at"),
+        # The map's tiles filter on web_point && ST_TileEnvelope(z, x, y) (migration 0010_data).
+        Index("ix_reports_web_point", "web_point", postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +116,13 @@ class Report(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=True, nullable=False)
+    )
+    # The place in web mercator (EPSG:3857), computed by the database; not loaded unless asked.
+    web_point: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=3857, spatial_index=False, nullable=False),
+        Computed("ST_Transform(location, 3857)", persisted=True),
+        deferred=True,
+        deferred_raiseload=True,
     )
     location_source: Mapped[LocationSource] = mapped_column(
         Enum(LocationSource, native_enum=False, length=16)

@@ -1,0 +1,1 @@
+"""The map's geography of reports: counts per tile (cells) and bulk demo data."""

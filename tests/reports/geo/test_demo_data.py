@@ -1,0 +1,141 @@
+"""``ioc demo-data``: a small load whose rows are consistent as the real system would leave them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from ioc.auth.models import Role
+from ioc.settings import Settings
+from reports.geo import demo_data
+from reports.lifecycle.service import ActionInput, Actor, apply_action
+from reports.models import ActorKind, Report, ReportEvent, TrackingCounter
+from reports.tracking.codes import CODE_PATTERN
+from routing.models import Jurisdiction, JurisdictionLevel
+from tests.conftest import MakeUser
+from tests.reports.conftest import TAM_THANG, Post, photo
+from tests.reports.geo.conftest import assert_cells_exact
+
+N = 300
+CLOSED = {"rejected", "duplicate", "published"}
+
+
+@pytest.fixture
+def before(dbs: Session) -> int:
+    """The last report id before the load (earlier tests may have committed reports)."""
+    return dbs.scalar(select(func.coalesce(func.max(Report.id), 0))) or 0
+
+
+@pytest.fixture
+def loaded(dbs: Session, before: int) -> demo_data.Loaded:
+    return demo_data.load(dbs, N, seed=7, chunk=120)
+
+
+@pytest.fixture
+def demo(before: int, loaded: demo_data.Loaded) -> ColumnElement[bool]:
+    """The loaded reports."""
+    return Report.id > before
+
+
+def _reports(dbs: Session, demo: ColumnElement[bool]) -> list[Report]:
+    return list(dbs.scalars(select(Report).where(demo)))
+
+
+def _timelines(dbs: Session, demo: ColumnElement[bool]) -> dict[int, list[ReportEvent]]:
+    found: dict[int, list[ReportEvent]] = defaultdict(list)
+    query = select(ReportEvent).join(Report).where(demo)
+    for event in dbs.scalars(query.order_by(ReportEvent.report_id, ReportEvent.at)):
+        found[event.report_id].append(event)
+    return found
+
+
+def test_places_lie_in_wards_and_routing_agrees(
+    dbs: Session, loaded: demo_data.Loaded, demo: ColumnElement[bool]
+) -> None:
+    assert loaded.reports == N and sum(loaded.states.values()) == N
+    ward = Jurisdiction
+    containing = (
+        select(func.min(ward.code))
+        .where(ward.level == JurisdictionLevel.ward, func.ST_Intersects(ward.geom, Report.location))
+        .scalar_subquery()
+    )
+    rows = dbs.execute(select(Report.ward_id, Report.office_id, containing).where(demo)).all()
+    assert len(rows) == N
+    codes = dict(dbs.execute(select(ward.id, ward.code)).all())
+    for ward_id, office_id, inside in rows:
+        assert inside is not None  # every place lies in a shipped ward
+        assert (ward_id is not None and codes[ward_id] == inside) or office_id is not None
+
+
+def test_codes_are_unique_and_the_counter_follows(dbs: Session, demo: ColumnElement[bool]) -> None:
+    assert dbs.scalar(select(func.count()).where(demo)) == N
+    codes = list(dbs.scalars(select(Report.tracking_code)))  # with any committed before
+    assert len(set(codes)) == len(codes)
+    last: dict[int, int] = defaultdict(int)
+    for code in codes:
+        match = CODE_PATTERN.fullmatch(code)
+        assert match is not None
+        last[int(match[1])] = max(last[int(match[1])], int(match[2]))
+    for year, number in last.items():
+        assert dbs.get_one(TrackingCounter, year).last == number  # gapless, from 1
+
+
+def _check_timeline(report: Report, events: list[ReportEvent], now: datetime) -> None:
+    assert events[0].action == "submit" and events[0].at == report.created_at
+    state = None
+    for event in events:
+        assert event.from_state == state and event.at <= now
+        state = event.to_state
+    assert state == report.state
+    actions = {e.action for e in events}
+    assert (report.forwarded_at is not None) == ("verify_forward" in actions)
+    assert (report.published_at is not None) == ("approve_result" in actions)
+    if report.state in CLOSED or report.state == "resolved":
+        assert report.due_at is None and not report.overdue
+    else:
+        assert report.due_at is not None
+    if report.overdue:
+        assert report.due_at is not None and report.due_at < now
+        assert report.overdue_since == report.due_at and events[-1].action == "overdue"
+    if report.state == "published":
+        assert report.resolved_at is not None and report.published_at is not None
+        assert report.forwarded_at <= report.resolved_at <= report.published_at  # type: ignore[operator]
+    if report.state in ("rejected", "duplicate"):
+        assert report.closed_at is not None
+    if report.state == "duplicate":
+        assert report.duplicate_of_id is not None and report.duplicate_of_id != report.id
+
+
+def test_states_events_and_deadlines_are_consistent(
+    dbs: Session, loaded: demo_data.Loaded, demo: ColumnElement[bool]
+) -> None:
+    now = datetime.now(UTC)
+    timelines = _timelines(dbs, demo)
+    reports = _reports(dbs, demo)
+    assert len(reports) == N
+    for report in reports:
+        _check_timeline(report, timelines[report.id], now)
+    states = {str(r.state) for r in reports}
+    assert "published" in states and states & {"submitted", "assigned", "in_progress"}
+    assert loaded.events == sum(len(t) for t in timelines.values())
+
+
+def test_cells_match_and_stay_exact_after_real_intake_and_actions(
+    dbs: Session, loaded: demo_data.Loaded, post: Post, settings: Settings, make_user: MakeUser
+) -> None:
+    assert_cells_exact(dbs)
+    demo_codes = set(dbs.scalars(select(Report.tracking_code)))
+    created = post(category="giao-thong", description="Ổ gà", photos=[photo()]).json()
+    assert created["tracking_code"] not in demo_codes
+    operator = make_user("op-demo", Role.ioc_operator)
+    actor = Actor(ActorKind.staff, user_id=operator.id, role=Role.ioc_operator.value)
+    apply_action(dbs, settings, created["id"], "verify_forward", actor, ActionInput())
+    place: dict[str, Any] = {"lat": TAM_THANG[0] + 0.01, "lon": TAM_THANG[1]}
+    apply_action(dbs, settings, created["id"], "relocate", actor, ActionInput(**place))
+    dbs.flush()
+    assert_cells_exact(dbs)
