@@ -20,6 +20,7 @@ import dashboard.agency
 import reports
 import routing
 from dashboard.admin import views as admin_users_views
+from dashboard.operator import tile_views as operator_tile_views
 from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
@@ -124,6 +125,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         reports_views.router,
         dashboard.agency.router,
         notify_views.router,
+        operator_tile_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

@@ -1,0 +1,42 @@
+"""The operators' queue order, the text search of descriptions and the ward filter.
+
+Revision ID: 0010_tiles
+Revises: 0009_notify
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010_tiles"
+down_revision: str | None = "0009_notify"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_reports_queue",
+        "reports",
+        [
+            sa.text("overdue DESC"),
+            sa.text("due_at ASC NULLS LAST"),
+            sa.text("created_at DESC"),
+            sa.text("id DESC"),
+        ],
+    )
+    op.create_index(
+        "ix_reports_description_words",
+        "reports",
+        [sa.text("to_tsvector('simple'::regconfig, description)")],
+        postgresql_using="gin",
+    )
+    op.create_index("ix_reports_ward_state", "reports", ["ward_id", "state"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_reports_ward_state", table_name="reports")
+    op.drop_index("ix_reports_description_words", table_name="reports")
+    op.drop_index("ix_reports_queue", table_name="reports")
