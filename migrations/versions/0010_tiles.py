@@ -1,7 +1,7 @@
 """The operators' queue order, the text search of descriptions and the ward filter.
 
 Revision ID: 0010_tiles
-Revises: 0009_notify
+Revises: 0010_data
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_tiles"
-down_revision: str | None = "0009_notify"
+down_revision: str | None = "0010_data"  # the lead re-chains at merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
