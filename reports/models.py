@@ -106,6 +106,13 @@ class Report(TimestampMixin, Base):
         Index("ix_reports_agency_state_due", "agency_id", "state", "due_at"),
         # The map's tiles filter on web_point && ST_TileEnvelope(z, x, y) (migration 0010_data).
         Index("ix_reports_web_point", "web_point", postgresql_using="gist"),
+        # The map's clusters count the overdue reports of each cell (dashboard.operator.tiles).
+        Index(
+            "ix_reports_overdue_point",
+            "web_point",
+            postgresql_using="gist",
+            postgresql_where=text("overdue"),
+        ),
         # The dashboard's text search: words of the description (dashboard.operator.filters).
         Index(
             "ix_reports_description_words",

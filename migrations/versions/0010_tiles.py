@@ -1,4 +1,5 @@
-"""The operators' queue order, the text search of descriptions and the ward filter.
+"""The operators' queue order, the text search of descriptions, the ward filter, and the
+overdue reports on the map (a partial GiST index: the clusters count them per cell).
 
 Revision ID: 0010_tiles
 Revises: 0010_data
@@ -34,9 +35,17 @@ def upgrade() -> None:
         postgresql_using="gin",
     )
     op.create_index("ix_reports_ward_state", "reports", ["ward_id", "state"])
+    op.create_index(
+        "ix_reports_overdue_point",
+        "reports",
+        ["web_point"],
+        postgresql_using="gist",
+        postgresql_where=sa.text("overdue"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reports_overdue_point", table_name="reports")
     op.drop_index("ix_reports_ward_state", table_name="reports")
     op.drop_index("ix_reports_description_words", table_name="reports")
     op.drop_index("ix_reports_queue", table_name="reports")

@@ -4,12 +4,13 @@ dozen (intake and lifecycle are tested elsewhere; here only where the rows stand
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ioc.auth.models import Role
@@ -96,3 +97,39 @@ def operator_client(client: Any, make_user: MakeUser) -> Any:
     make_user("operator1", Role.ioc_operator)
     sign_in(client, "operator1")
     return client
+
+
+def tile_of(lat: float, lon: float, z: int) -> tuple[int, int, int]:
+    """The XYZ tile (y from the north) that holds a place."""
+    n = 1 << z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def bulk_reports(
+    db: Session, n: int, at: tuple[float, float], *, metres: float = 50, state: str = "submitted"
+) -> None:
+    """Insert n reports spread over a square of about ``metres`` around a place, in one statement."""
+    degrees = metres / 111_320
+    category = ids(db, Category, "giao-thong")
+    db.execute(
+        text(
+            "INSERT INTO reports (tracking_code, state, category_id, description, location,"
+            " location_source, priority, routing_reason, outside_coverage, overdue, version,"
+            " locale, keep_identity_private, status_token_hash, submitter_key, created_at)"
+            " SELECT 'PA-2098-' || lpad((:first + i)::text, 8, '0'), :state, :category, '',"
+            " ST_SetSRID(ST_MakePoint(:lon + random() * :d, :lat + random() * :d), 4326),"
+            " 'given', 'normal', '', false, false, 1, 'vi', true, repeat('0', 64), 'bulk', now()"
+            " FROM generate_series(1, :n) AS i"
+        ),
+        {
+            "first": next(_numbers) * 10_000,
+            "n": n,
+            "state": state,
+            "category": category,
+            "lat": at[0],
+            "lon": at[1],
+            "d": degrees,
+        },
+    )
