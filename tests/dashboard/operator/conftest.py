@@ -110,7 +110,7 @@ def tile_of(lat: float, lon: float, z: int) -> tuple[int, int, int]:
 def bulk_reports(
     db: Session, n: int, at: tuple[float, float], *, metres: float = 50, state: str = "submitted"
 ) -> None:
-    """Insert n reports spread over a square of about ``metres`` around a place, in one statement."""
+    """Insert n reports over a square of about ``metres`` around a place, in one statement."""
     degrees = metres / 111_320
     category = ids(db, Category, "giao-thong")
     db.execute(
