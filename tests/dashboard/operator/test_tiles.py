@@ -77,9 +77,7 @@ def test_a_date_range_reads_the_daily_grid(operator_client: Any, make_report: Ma
 
 
 def test_zoomed_in_each_report_is_a_point(operator_client: Any, make_report: MakeReport) -> None:
-    late = make_report(
-        at=SEA, ward=None, suggested=None, overdue=True, due_in=timedelta(hours=-1)
-    )
+    late = make_report(at=SEA, ward=None, suggested=None, overdue=True, due_in=timedelta(hours=-1))
     urgent = make_report(at=NEAR, ward=None, suggested=None, priority=Priority.urgent)
     found = get_tile(operator_client, *tile_of(*SEA, 15))
     by_code = {f["code"]: f for f in found}
