@@ -108,9 +108,13 @@ class Report(TimestampMixin, Base):
         Index("ix_reports_web_point", "web_point", postgresql_using="gist"),
         # The map's clusters count the overdue reports of each cell (dashboard.operator.tiles).
         Index(
-            "ix_reports_overdue_point",
-            "web_point",
-            postgresql_using="gist",
+            "ix_reports_overdue_cells",
+            text("report_tile_x(web_point, 16)"),
+            text("report_tile_y(web_point, 16)"),
+            "state",
+            "category_id",
+            "created_at",
+            postgresql_include=["web_point"],  # an index-only scan needs what the expressions read
             postgresql_where=text("overdue"),
         ),
         # The dashboard's text search: words of the description (dashboard.operator.filters).

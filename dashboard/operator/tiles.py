@@ -46,6 +46,7 @@ MAX_POINTS = 1500  # more in one tile: grouped into cells even when zoomed in
 CELL_ZOOMS = 2  # a cell is a tile at zoom z + 2: 4 × 4 cells of 64 px per 256 px tile
 # The stored grid levels (migration 0010_data, report_cell_levels()).
 GRID_LEVELS = (7, 10, 13, 16)
+OVERDUE_LEVEL = 16  # the cells of ix_reports_overdue_cells (migration 0010_tiles)
 HALF_WORLD = 20037508.342789244  # metres from the origin to the edge of web mercator
 NO_TILE = N_("There is no such map tile.")
 
@@ -115,8 +116,7 @@ def grid_tile(f: Filters, z: int, x: int, y: int, level: int) -> Select[bytes]:
 
 
 def _clusters_from(cells: Any, f: Filters, z: int, x: int, y: int) -> Select[bytes]:
-    """Group stored cells into clusters, with the overdue reports of each (flagged ones, read
-    through the partial index ``ix_reports_overdue_point``)."""
+    """Group stored cells into clusters, with the reports flagged overdue in each."""
     total = func.sum(cells.c.n)
     grouped = (
         select(
@@ -149,11 +149,23 @@ def _cell_of(z: int) -> tuple[ColumnElement[int], ColumnElement[int]]:
 
 
 def _overdue_cells(f: Filters, z: int, x: int, y: int) -> Select[*tuple[Any, ...]]:
-    """How many reports flagged overdue each 64 px cell of the tile holds."""
-    gx, gy = _cell_of(z)
+    """How many reports flagged overdue each 64 px cell of the tile holds: an index-only scan of
+    ``ix_reports_overdue_cells`` (their zoom-16 cells, with the columns the grid filters read)."""
+    span, shift = 1 << (OVERDUE_LEVEL - z), OVERDUE_LEVEL - z - CELL_ZOOMS
+    cx = func.report_tile_x(Report.web_point, literal_column(str(OVERDUE_LEVEL)))
+    cy = func.report_tile_y(Report.web_point, literal_column(str(OVERDUE_LEVEL)))
     return (
-        select(gx, gy, cast(func.count(), Integer).label("overdue"))
-        .where(Report.overdue, Report.web_point.op("&&")(envelope(z, x, y)), *conditions(f))
+        select(
+            cx.op(">>")(shift).label("gx"),
+            cy.op(">>")(shift).label("gy"),
+            cast(func.count(), Integer).label("overdue"),
+        )
+        .where(
+            Report.overdue,
+            cx.between(x * span, x * span + span - 1),
+            cy.between(y * span, y * span + span - 1),
+            *conditions(f),
+        )
         .group_by(literal_column("1"), literal_column("2"))
     )
 
