@@ -18,6 +18,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/media.py",
         "bench/lifecycle.py",
         "bench/notify.py",
+        "bench/map.py",
     ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:

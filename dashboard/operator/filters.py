@@ -9,14 +9,26 @@ Other parameters (``report``, ``after``…) are left to the routes that read the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from ioc.errors import InvalidInput
@@ -261,44 +273,118 @@ def is_overdue() -> ColumnElement[bool]:
     return or_(Report.overdue, Report.due_at < func.now())
 
 
-def text_condition(text: str) -> ColumnElement[bool]:
+class Shape(NamedTuple):
+    """Which filters are set, and how the text matches: the structure of their conditions."""
+
+    states: bool
+    categories: bool
+    agencies: bool
+    wards: bool
+    priorities: bool
+    since: bool
+    until: bool
+    overdue: bool
+    text: Literal["", "code", "words"]
+
+
+def shape(f: Filters) -> Shape:
+    """The structure of the filters' conditions (their values aside)."""
+    text: Literal["", "code", "words"] = ""
+    if f.text:
+        text = "code" if CODE_PATTERN.match(f.text.upper()) else "words"
+    return Shape(
+        not f.all_states,
+        bool(f.categories),
+        bool(f.agencies),
+        bool(f.wards),
+        bool(f.priorities),
+        f.since is not None,
+        f.until is not None,
+        f.overdue,
+        text,
+    )
+
+
+class _Binder:
+    """Makes the filters' bind parameters: with their values, or empty to be bound later."""
+
+    def __init__(self, values: dict[str, Any] | None) -> None:
+        self.values = values
+
+    def __call__(self, name: str, **kwargs: Any) -> Any:
+        """The parameter ``name`` (with its value when known)."""
+        if self.values is None:
+            return bindparam(name, **kwargs)
+        return bindparam(name, self.values[name], **kwargs)
+
+    def within(self, column: Any, name: str) -> ColumnElement[bool]:
+        """``column IN (:name)``."""
+        condition: ColumnElement[bool] = column.in_(self(name, expanding=True))
+        return condition
+
+
+def _build(s: Shape, bind: _Binder) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of filters of this shape on Report."""
+    where: list[ColumnElement[bool]] = []
+    if s.states:
+        where.append(bind.within(Report.state, "f_states"))
+    if s.categories:
+        where.append(bind.within(Report.category_id, "f_categories"))
+    if s.agencies:  # forwarded to one of them, or (not yet forwarded) suggested to one of them
+        suggested = bind.within(Report.suggested_agency_id, "f_agencies")
+        where.append(
+            or_(bind.within(Report.agency_id, "f_agencies"), Report.agency_id.is_(None) & suggested)
+        )
+    if s.wards:
+        where.append(bind.within(Report.ward_id, "f_wards"))
+    if s.priorities:
+        where.append(bind.within(Report.priority, "f_priorities"))
+    moment = DateTime(timezone=True)
+    if s.since:
+        where.append(Report.created_at >= bind("f_since", type_=moment))
+    if s.until:
+        where.append(Report.created_at < bind("f_until", type_=moment))
+    if s.overdue:
+        where.append(is_overdue())
+    if s.text:
+        where.append(_matching(s.text, bind("f_text", type_=String)))
+    return tuple(where)
+
+
+def _matching(kind: str, value: Any) -> ColumnElement[bool]:
     """A tracking code matches exactly (its unique index); other text matches description words
-    (the GIN index ``ix_reports_description_words``)."""
-    if CODE_PATTERN.match(code := text.upper()):
-        return Report.tracking_code == code
-    words = func.to_tsvector(SIMPLE, Report.description)  # the index's very expression
-    return words.bool_op("@@")(func.plainto_tsquery(SIMPLE, text))
+    (the GIN index ``ix_reports_description_words``, whose very expression this is)."""
+    if kind == "code":
+        same: ColumnElement[bool] = Report.tracking_code == value
+        return same
+    words = func.to_tsvector(SIMPLE, Report.description)
+    return words.bool_op("@@")(func.plainto_tsquery(SIMPLE, value))
+
+
+@functools.cache
+def bound_conditions(s: Shape) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of filters of this shape, their values left to ``bound_values`` (built
+    once per shape, so that statements built from them can be cached too)."""
+    return _build(s, _Binder(None))
+
+
+def bound_values(f: Filters) -> dict[str, Any]:
+    """The values of the parameters of ``bound_conditions(shape(f))``."""
+    return {
+        "f_states": [state.value for state in f.states],
+        "f_categories": list(f.category_ids),
+        "f_agencies": [ref.id for ref in f.agencies],
+        "f_wards": [ref.id for ref in f.wards],
+        "f_priorities": [priority.value for priority in f.priorities],
+        "f_since": day_start(f.since) if f.since else None,
+        "f_until": day_start(f.until + timedelta(days=1)) if f.until else None,
+        "f_text": f.text.upper() if shape(f).text == "code" else f.text,
+    }
 
 
 def conditions(f: Filters) -> list[ColumnElement[bool]]:
-    """The filters as conditions on Report (joined by AND)."""
-    where: list[ColumnElement[bool]] = []
-    if not f.all_states:
-        where.append(Report.state.in_(f.states))
-    if f.categories:
-        where.append(Report.category_id.in_(f.category_ids))
-    if f.agencies:
-        ids = [ref.id for ref in f.agencies]
-        # Assigned to one of them, or (not yet forwarded) suggested to one of them.
-        where.append(
-            or_(
-                Report.agency_id.in_(ids),
-                and_(Report.agency_id.is_(None), Report.suggested_agency_id.in_(ids)),
-            )
-        )
-    if f.wards:
-        where.append(Report.ward_id.in_([ref.id for ref in f.wards]))
-    if f.priorities:
-        where.append(Report.priority.in_(f.priorities))
-    if f.since:
-        where.append(Report.created_at >= day_start(f.since))
-    if f.until:
-        where.append(Report.created_at < day_start(f.until + timedelta(days=1)))
-    if f.overdue:
-        where.append(is_overdue())
-    if f.text:
-        where.append(text_condition(f.text))
-    return where
+    """The filters as conditions on Report (joined by AND), with their values."""
+    return list(_build(shape(f), _Binder(bound_values(f))))
 
 
 def filters_from_request(request: Request, db: SessionDep) -> Filters:

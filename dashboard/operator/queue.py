@@ -18,8 +18,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
+    Integer,
     Select,
     and_,
+    bindparam,
     false,
     func,
     or_,
@@ -28,7 +31,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from dashboard.operator.filters import Filters, conditions, is_overdue
+from dashboard.operator.filters import (
+    Filters,
+    Shape,
+    bound_conditions,
+    bound_values,
+    is_overdue,
+    shape,
+)
 from ioc import i18n
 from ioc.errors import InvalidInput
 from ioc.i18n import N_
@@ -143,22 +153,29 @@ def decode_cursor(cursor: str) -> tuple[bool, datetime | None, datetime, int]:
     return bool(overdue), due_at, created_at, id_
 
 
-def after(cursor: str) -> ColumnElement[bool]:
-    """Rows after a cursor in the queue's order: overdue first, then the deadline (none last),
-    then the newest."""
-    overdue, due_at, created_at, id_ = decode_cursor(cursor)
-    older = or_(
-        Report.created_at < created_at,
-        and_(Report.created_at == created_at, Report.id < id_),
-    )
-    if due_at is None:
-        later = and_(Report.due_at.is_(None), older)
+Cursor = tuple[bool, bool] | None  # after an overdue row?, a row with a deadline?; None: first
+
+
+@functools.cache
+def _page_statement(s: Shape, cursor: Cursor) -> Select[*tuple[Any, ...]]:
+    """A page of the queue for filters of this shape, after a cursor of this kind."""
+    statement = _statement().where(*bound_conditions(s))
+    if cursor is not None:
+        statement = statement.where(_after(*cursor))
+    return statement.limit(bindparam("limit", type_=Integer))
+
+
+def _after(overdue: bool, has_due: bool) -> ColumnElement[bool]:
+    """Rows after the cursor's in the queue's order: overdue first, then the deadline (none
+    last), then the newest (the cursor's values are bound as ``c_due``, ``c_created``, ``c_id``)."""
+    moment = DateTime(timezone=True)
+    created, id_ = bindparam("c_created", type_=moment), bindparam("c_id", type_=Integer)
+    older = or_(Report.created_at < created, and_(Report.created_at == created, Report.id < id_))
+    if has_due:
+        due = bindparam("c_due", type_=moment)
+        later = or_(Report.due_at > due, Report.due_at.is_(None), and_(Report.due_at == due, older))
     else:
-        later = or_(
-            Report.due_at > due_at,
-            Report.due_at.is_(None),
-            and_(Report.due_at == due_at, older),
-        )
+        later = and_(Report.due_at.is_(None), older)
     if overdue:
         return or_(Report.overdue.is_(false()), and_(Report.overdue.is_(true()), later))
     return and_(Report.overdue.is_(false()), later)
@@ -169,10 +186,13 @@ def page(
 ) -> QueuePage:
     """A page of the queue under the filters, after a cursor (the first page without one)."""
     limit = max(1, min(limit, MAX_PAGE))
-    statement = _statement().where(*conditions(filters))
+    values = {**bound_values(filters), "limit": limit + 1}
+    cursor: Cursor = None
     if after:
-        statement = statement.where(_after(after))
-    fetched = db.execute(statement.limit(limit + 1)).all()
+        overdue, due_at, created_at, id_ = decode_cursor(after)
+        cursor = (overdue, due_at is not None)
+        values.update(c_due=due_at, c_created=created_at, c_id=id_)
+    fetched = db.execute(_page_statement(shape(filters), cursor), values).all()
     english = i18n.get_locale() == "en"
     rows = [_row(found, english) for found in fetched[:limit]]
     last = fetched[limit - 1] if len(fetched) > limit else None
@@ -180,9 +200,6 @@ def page(
         encode_cursor(last.overdue, last.due_at, last.created_at, last.id) if last else None
     )
     return QueuePage(rows=rows, next=next_cursor)
-
-
-_after = after  # ``page`` takes a keyword of the same name
 
 
 def first_page(db: Session, filters: Filters, *, limit: int = PAGE_SIZE) -> QueuePage:

@@ -15,14 +15,17 @@ Layer ``reports``: clusters carry ``kind="cluster"``, ``count``, ``overdue``; po
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Float,
     Integer,
     Select,
     and_,
+    bindparam,
     cast,
     func,
     literal,
@@ -31,7 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from dashboard.operator.filters import Filters, conditions, is_overdue
+from dashboard.operator.filters import (
+    Filters,
+    Shape,
+    bound_conditions,
+    bound_values,
+    is_overdue,
+    shape,
+)
 from ioc.errors import NotFound
 from ioc.i18n import N_
 from reports.geo.models import ReportCell, ReportCellDaily
@@ -67,9 +77,13 @@ def grid_filters(f: Filters) -> bool:
     return not (f.agencies or f.wards or f.priorities or f.overdue or f.text)
 
 
-def envelope(z: int, x: int, y: int) -> ColumnElement[Any]:
+Bound = tuple[Select[Any], dict[str, Any]]  # a statement built once, and this tile's values
+ZXY = (bindparam("z", type_=Integer), bindparam("x", type_=Integer), bindparam("y", type_=Integer))
+
+
+def envelope() -> ColumnElement[Any]:
     """The tile's square in EPSG:3857."""
-    return func.ST_TileEnvelope(z, x, y)
+    return func.ST_TileEnvelope(*ZXY)
 
 
 def _mvt(rows: Select[*tuple[Any, ...]]) -> Select[bytes]:
@@ -78,44 +92,78 @@ def _mvt(rows: Select[*tuple[Any, ...]]) -> Select[bytes]:
     return select(func.ST_AsMVT(layer.table_valued(), LAYER, EXTENT, "geom"))
 
 
-def _geom(x: ColumnElement[Any], y: ColumnElement[Any], z: int, tx: int, ty: int) -> Any:
+def _geom(x: ColumnElement[Any], y: ColumnElement[Any]) -> Any:
     """A point of web mercator coordinates in tile space."""
     point = func.ST_SetSRID(func.ST_MakePoint(x, y), 3857)
-    return func.ST_AsMVTGeom(point, envelope(z, tx, ty), EXTENT, 64, True).label("geom")
+    return func.ST_AsMVTGeom(point, envelope(), EXTENT, 64, True).label("geom")
 
 
-def grid_tile(f: Filters, z: int, x: int, y: int, level: int) -> Select[bytes]:
+def _int(name: str) -> Any:
+    """An integer parameter."""
+    return bindparam(name, type_=Integer)
+
+
+def _span(z: int, x: int, y: int, level: int, prefix: str) -> dict[str, int]:
+    """The cells of ``level`` under the tile (first and last x and y), and the shift from
+    ``level`` to the 64 px cells of zoom z."""
+    span = 1 << (level - z)
+    return {
+        f"{prefix}x0": x * span,
+        f"{prefix}x1": x * span + span - 1,
+        f"{prefix}y0": y * span,
+        f"{prefix}y1": y * span + span - 1,
+        f"{prefix}shift": level - z - CELL_ZOOMS,
+    }
+
+
+def grid_tile(f: Filters, z: int, x: int, y: int, level: int) -> Bound:
     """Clusters from the grid: the tile's cells at ``level`` regrouped into 64 px cells, placed
     at the centre of their reports' stored cells (weighted by count)."""
-    daily = f.since is not None or f.until is not None
+    values = {
+        **bound_values(f),
+        **_span(z, x, y, level, "g_"),
+        **_span(z, x, y, OVERDUE_LEVEL, "o_"),
+        "z": z,
+        "x": x,
+        "y": y,
+        "level": level,
+        "size": 2 * HALF_WORLD / (1 << level),
+        "g_since": f.since,
+        "g_until": f.until,
+    }
+    return _grid_statement(shape(f)), values
+
+
+@functools.cache
+def _grid_statement(s: Shape) -> Select[bytes]:
+    """The grid's clusters for filters of this shape (``report_cells_daily`` with dates)."""
+    daily = s.since or s.until
     table: type[ReportCell] | type[ReportCellDaily] = ReportCellDaily if daily else ReportCell
-    span = 1 << (level - z)  # cells of the level across the tile
-    shift = level - z - CELL_ZOOMS
-    size = 2 * HALF_WORLD / (1 << level)
     where = [
-        table.level == level,
-        table.x.between(x * span, x * span + span - 1),
-        table.y.between(y * span, y * span + span - 1),
+        table.level == _int("level"),
+        table.x.between(_int("g_x0"), _int("g_x1")),
+        table.y.between(_int("g_y0"), _int("g_y1")),
     ]
-    if not f.all_states:
-        where.append(table.state.in_(f.states))
-    if f.categories:
-        where.append(table.category_id.in_(f.category_ids))
-    if f.since:
-        where.append(ReportCellDaily.day >= f.since)
-    if f.until:
-        where.append(ReportCellDaily.day <= f.until)
+    if s.states:
+        where.append(table.state.in_(bindparam("f_states", expanding=True)))
+    if s.categories:
+        where.append(table.category_id.in_(bindparam("f_categories", expanding=True)))
+    if s.since:
+        where.append(ReportCellDaily.day >= bindparam("g_since", type_=Date))
+    if s.until:
+        where.append(ReportCellDaily.day <= bindparam("g_until", type_=Date))
+    size = bindparam("size", type_=Float)
     cells = select(
-        (table.x.op(">>")(shift)).label("gx"),
-        (table.y.op(">>")(shift)).label("gy"),
+        table.x.op(">>")(_int("g_shift")).label("gx"),
+        table.y.op(">>")(_int("g_shift")).label("gy"),
         (-HALF_WORLD + (table.x + 0.5) * size).label("cx"),
         (HALF_WORLD - (table.y + 0.5) * size).label("cy"),
         table.n,
     ).where(*where)
-    return _clusters_from(cells.subquery("cells"), f, z, x, y)
+    return _clusters_from(cells.subquery("cells"), s)
 
 
-def _clusters_from(cells: Any, f: Filters, z: int, x: int, y: int) -> Select[bytes]:
+def _clusters_from(cells: Any, s: Shape) -> Select[bytes]:
     """Group stored cells into clusters, with the reports flagged overdue in each."""
     total = func.sum(cells.c.n)
     grouped = (
@@ -129,9 +177,9 @@ def _clusters_from(cells: Any, f: Filters, z: int, x: int, y: int) -> Select[byt
         .group_by(cells.c.gx, cells.c.gy)
         .subquery("grouped")
     )
-    late = _overdue_cells(f, z, x, y).subquery("late")
+    late = _overdue_cells(s).subquery("late")
     rows = select(
-        _geom(grouped.c.cx, grouped.c.cy, z, x, y),
+        _geom(grouped.c.cx, grouped.c.cy),
         literal("cluster").label("kind"),
         grouped.c.count,
         func.coalesce(late.c.overdue, 0).label("overdue"),
@@ -139,53 +187,60 @@ def _clusters_from(cells: Any, f: Filters, z: int, x: int, y: int) -> Select[byt
     return _mvt(rows)
 
 
-def _cell_of(z: int) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """The 64 px cell of a report at zoom z (the same tile numbers as the grid's)."""
-    zoom = z + CELL_ZOOMS
-    return (
-        func.report_tile_x(Report.web_point, zoom).label("gx"),
-        func.report_tile_y(Report.web_point, zoom).label("gy"),
-    )
-
-
-def _overdue_cells(f: Filters, z: int, x: int, y: int) -> Select[*tuple[Any, ...]]:
+def _overdue_cells(s: Shape) -> Select[*tuple[Any, ...]]:
     """How many reports flagged overdue each 64 px cell of the tile holds: an index-only scan of
     ``ix_reports_overdue_cells`` (their zoom-16 cells, with the columns the grid filters read)."""
-    span, shift = 1 << (OVERDUE_LEVEL - z), OVERDUE_LEVEL - z - CELL_ZOOMS
     cx = func.report_tile_x(Report.web_point, literal_column(str(OVERDUE_LEVEL)))
     cy = func.report_tile_y(Report.web_point, literal_column(str(OVERDUE_LEVEL)))
     return (
         select(
-            cx.op(">>")(shift).label("gx"),
-            cy.op(">>")(shift).label("gy"),
+            cx.op(">>")(_int("o_shift")).label("gx"),
+            cy.op(">>")(_int("o_shift")).label("gy"),
             cast(func.count(), Integer).label("overdue"),
         )
         .where(
             Report.overdue,
-            cx.between(x * span, x * span + span - 1),
-            cy.between(y * span, y * span + span - 1),
-            *conditions(f),
+            cx.between(_int("o_x0"), _int("o_x1")),
+            cy.between(_int("o_y0"), _int("o_y1")),
+            *bound_conditions(s),
         )
         .group_by(literal_column("1"), literal_column("2"))
     )
 
 
-def in_tile(f: Filters, z: int, x: int, y: int) -> list[ColumnElement[bool]]:
+def _values(f: Filters, z: int, x: int, y: int) -> dict[str, Any]:
+    """The values of a statement on the reports in a tile."""
+    return {**bound_values(f), "z": z, "x": x, "y": y, "cellzoom": z + CELL_ZOOMS}
+
+
+def _in_tile(s: Shape) -> list[ColumnElement[bool]]:
     """The filtered reports whose place is in the tile (the GiST index on web_point)."""
-    return [Report.web_point.op("&&")(envelope(z, x, y)), *conditions(f)]
+    return [Report.web_point.op("&&")(envelope()), *bound_conditions(s)]
 
 
-def count_in_tile(f: Filters, z: int, x: int, y: int, *, up_to: int) -> Select[int]:
+def count_in_tile(f: Filters, z: int, x: int, y: int, *, up_to: int) -> Bound:
     """How many filtered reports the tile holds, counting no further than ``up_to``."""
-    some = select(Report.id).where(*in_tile(f, z, x, y)).limit(up_to).subquery("some")
+    return _count_statement(shape(f)), {**_values(f, z, x, y), "up_to": up_to}
+
+
+@functools.cache
+def _count_statement(s: Shape) -> Select[int]:
+    """Count the filtered reports in a tile, up to a limit."""
+    some = select(Report.id).where(*_in_tile(s)).limit(_int("up_to")).subquery("some")
     return select(func.count()).select_from(some)
 
 
-def points_tile(f: Filters, z: int, x: int, y: int) -> Select[bytes]:
+def points_tile(f: Filters, z: int, x: int, y: int) -> Bound:
     """Each filtered report in the tile as a point."""
+    return _points_statement(shape(f)), _values(f, z, x, y)
+
+
+@functools.cache
+def _points_statement(s: Shape) -> Select[bytes]:
+    """The filtered reports of a tile as points."""
     rows = (
         select(
-            func.ST_AsMVTGeom(Report.web_point, envelope(z, x, y), EXTENT, 64, True).label("geom"),
+            func.ST_AsMVTGeom(Report.web_point, envelope(), EXTENT, 64, True).label("geom"),
             literal("point").label("kind"),
             Report.tracking_code.label("code"),
             Report.state,
@@ -194,30 +249,35 @@ def points_tile(f: Filters, z: int, x: int, y: int) -> Select[bytes]:
             Report.priority,
         )
         .join(Category, Category.id == Report.category_id)
-        .where(*in_tile(f, z, x, y))
+        .where(*_in_tile(s))
     )
     return _mvt(rows)
 
 
-def grouped_tile(f: Filters, z: int, x: int, y: int) -> Select[bytes]:
+def grouped_tile(f: Filters, z: int, x: int, y: int) -> Bound:
     """The filtered reports in the tile grouped into 64 px cells on the fly, each cluster at the
     mean place of its reports."""
-    gx, gy = _cell_of(z)
+    return _grouped_statement(shape(f)), _values(f, z, x, y)
+
+
+@functools.cache
+def _grouped_statement(s: Shape) -> Select[bytes]:
+    """The filtered reports of a tile grouped into the 64 px cells of zoom z + 2."""
     cells = (
         select(
-            gx,
-            gy,
+            func.report_tile_x(Report.web_point, _int("cellzoom")).label("gx"),
+            func.report_tile_y(Report.web_point, _int("cellzoom")).label("gy"),
             func.avg(func.ST_X(Report.web_point)).label("cx"),
             func.avg(func.ST_Y(Report.web_point)).label("cy"),
             cast(func.count(), Integer).label("count"),
             cast(func.count().filter(is_overdue()), Integer).label("overdue"),
         )
-        .where(*in_tile(f, z, x, y))
+        .where(*_in_tile(s))
         .group_by(literal_column("1"), literal_column("2"))
         .subquery("cells")
     )
     rows = select(
-        _geom(cast(cells.c.cx, Float), cast(cells.c.cy, Float), z, x, y),
+        _geom(cast(cells.c.cx, Float), cast(cells.c.cy, Float)),
         literal("cluster").label("kind"),
         cells.c.count,
         cells.c.overdue,
@@ -230,9 +290,9 @@ def render(db: Session, f: Filters, z: int, x: int, y: int) -> bytes:
     check_tile(z, x, y)
     level = grid_level(z)
     if z < POINTS_FROM and level is not None and grid_filters(f):
-        statement = grid_tile(f, z, x, y, level)
-    elif (db.scalar(count_in_tile(f, z, x, y, up_to=MAX_POINTS + 1)) or 0) <= MAX_POINTS:
-        statement = points_tile(f, z, x, y)
+        statement, values = grid_tile(f, z, x, y, level)
     else:
-        statement = grouped_tile(f, z, x, y)
-    return bytes(db.scalar(statement) or b"")
+        count, counted = count_in_tile(f, z, x, y, up_to=MAX_POINTS + 1)
+        crowded = (db.scalar(count, counted) or 0) > MAX_POINTS
+        statement, values = (grouped_tile if crowded else points_tile)(f, z, x, y)
+    return bytes(db.scalar(statement, values) or b"")

@@ -41,17 +41,23 @@ def ids(db: Session, model: Any, code: str) -> int:
     return int(found)
 
 
-def explain(db: Session, statement: Any, *, seqscan: bool = True, sort: bool = True) -> str:
+def explain(
+    db: Session,
+    statement: Any,
+    values: dict[str, Any] | None = None,
+    *,
+    seqscan: bool = True,
+    sort: bool = True,
+) -> str:
     """The plan of a statement, with its parameters bound as the app binds them."""
-    compiled = statement.compile(
-        dialect=db.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
+    compiled = statement.compile(dialect=db.get_bind().dialect)
+    expanded = compiled.construct_expanded_state(values)
     connection = db.connection()
     if not seqscan:  # on a near-empty table a scan is cheapest; ask what the index would do
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     if not sort:  # likewise: ask whether an index gives the order
         connection.exec_driver_sql("SET LOCAL enable_sort = off")
-    rows = connection.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+    rows = connection.exec_driver_sql("EXPLAIN " + expanded.statement, expanded.parameters)
     return "\n".join(row[0] for row in rows)
 
 

@@ -133,14 +133,14 @@ def test_the_viewport_query_uses_the_spatial_index(dbs: Session) -> None:
             tiles.points_tile(f, *tile_of(*SEA, 16)),
             tiles.count_in_tile(f, *tile_of(*SEA, 16), up_to=10),
         ):
-            plan = explain(dbs, statement, seqscan=False)
+            plan = explain(dbs, *statement, seqscan=False)
             assert "ix_reports_web_point" in plan, plan
 
 
 def test_the_grid_and_its_overdue_counts_read_indexes_only(dbs: Session) -> None:
     f = parse_filters(dbs, {})
     z, x, y = tile_of(*SEA, 8)
-    plan = explain(dbs, tiles.grid_tile(f, z, x, y, 10), seqscan=False)
+    plan = explain(dbs, *tiles.grid_tile(f, z, x, y, 10), seqscan=False)
     assert "pk_report_cells" in plan, plan
     assert "Index Only Scan using ix_reports_overdue_cells" in plan, plan
 
