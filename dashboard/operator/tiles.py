@@ -44,6 +44,7 @@ from dashboard.operator.filters import (
 )
 from ioc.errors import NotFound
 from ioc.i18n import N_
+from reports.geo.cells import LEVELS
 from reports.geo.models import ReportCell, ReportCellDaily
 from reports.models import Report
 from routing.models import Category
@@ -54,8 +55,8 @@ MAX_ZOOM = 22
 POINTS_FROM = 15  # from this zoom on, reports are drawn one by one (or grouped on the fly)
 MAX_POINTS = 1500  # more in one tile: grouped into cells even when zoomed in
 CELL_ZOOMS = 2  # a cell is a tile at zoom z + 2: 4 × 4 cells of 64 px per 256 px tile
-# The stored grid levels (migration 0010_data, report_cell_levels()).
-GRID_LEVELS = (7, 10, 13, 16)
+# The stored grid levels (reports.geo.cells, report_cell_levels() in SQL).
+GRID_LEVELS = LEVELS
 OVERDUE_LEVEL = 16  # the cells of ix_reports_overdue_cells (migration 0010_tiles)
 HALF_WORLD = 20037508.342789244  # metres from the origin to the edge of web mercator
 NO_TILE = N_("There is no such map tile.")
