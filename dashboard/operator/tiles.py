@@ -113,7 +113,8 @@ def _span(z: int, x: int, y: int, level: int, prefix: str) -> dict[str, int]:
         f"{prefix}x1": x * span + span - 1,
         f"{prefix}y0": y * span,
         f"{prefix}y1": y * span + span - 1,
-        f"{prefix}shift": level - z - CELL_ZOOMS,
+        # Zoomed in past the level (a crowded tile at zoom 15 or 16): its cells as they are.
+        f"{prefix}shift": max(0, level - z - CELL_ZOOMS),
     }
 
 
@@ -289,11 +290,19 @@ def _grouped_statement(s: Shape) -> Select[bytes]:
 def render(db: Session, f: Filters, z: int, x: int, y: int) -> bytes:
     """The tile of the filtered reports (empty bytes when it holds none)."""
     check_tile(z, x, y)
+    return bytes(db.scalar(*_choose(db, f, z, x, y)) or b"")
+
+
+def _choose(db: Session, f: Filters, z: int, x: int, y: int) -> Bound:
+    """The cheapest statement that draws the tile: the grid when it can; otherwise the reports
+    as points, or grouped when the tile holds too many (from the grid's finest level at zooms
+    15 and 16, where grouping could read tens of thousands of reports)."""
     level = grid_level(z)
     if z < POINTS_FROM and level is not None and grid_filters(f):
-        statement, values = grid_tile(f, z, x, y, level)
-    else:
-        count, counted = count_in_tile(f, z, x, y, up_to=MAX_POINTS + 1)
-        crowded = (db.scalar(count, counted) or 0) > MAX_POINTS
-        statement, values = (grouped_tile if crowded else points_tile)(f, z, x, y)
-    return bytes(db.scalar(statement, values) or b"")
+        return grid_tile(f, z, x, y, level)
+    count, counted = count_in_tile(f, z, x, y, up_to=MAX_POINTS + 1)
+    if (db.scalar(count, counted) or 0) <= MAX_POINTS:
+        return points_tile(f, z, x, y)
+    if grid_filters(f) and z <= GRID_LEVELS[-1]:
+        return grid_tile(f, z, x, y, GRID_LEVELS[-1])
+    return grouped_tile(f, z, x, y)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dashboard.operator import tiles
-from dashboard.operator.filters import parse_filters
+from dashboard.operator.filters import parse_filters, shape
 from ioc.auth.models import Role
 from reports.models import ReportState
 from routing.sla import VN_TZ, Priority
@@ -116,6 +116,21 @@ def test_a_crowded_tile_is_grouped_on_the_fly(
     assert len(found) <= 16  # 64 px cells of a 256 px tile
     filtered = get_tile(operator_client, *tile_of(*SEA, 17), "priority=urgent")
     assert filtered == []
+
+
+def test_a_crowded_tile_at_zoom_16_is_drawn_from_the_grid(
+    operator_client: Any, dbs: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tiles, "MAX_POINTS", 30)
+    bulk_reports(dbs, 31, SEA, metres=20)
+    bulk_reports(dbs, 5, SEA, metres=20, state="published")
+    address = tile_of(*SEA, 16)
+    f = parse_filters(dbs, {})
+    assert tiles._choose(dbs, f, *address)[0] is tiles._grid_statement(shape(f))
+    found = get_tile(operator_client, *address)
+    assert [(f["kind"], f["count"]) for f in found] == [("cluster", 31)]
+    assert sum(f["count"] for f in get_tile(operator_client, *address, "state=all")) == 36
+    assert sum(f["count"] for f in get_tile(operator_client, *tile_of(*SEA, 15))) == 31
 
 
 def test_a_full_tile_stays_under_100_kb(operator_client: Any, dbs: Session) -> None:
