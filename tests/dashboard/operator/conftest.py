@@ -19,13 +19,6 @@ from reports.models import LocationSource, Report, ReportState
 from routing.models import Agency, Category, Jurisdiction
 from routing.sla import Priority
 from tests.conftest import MakeUser, sign_in
-from tests.e2e.conftest import (  # noqa: F401 - the browser fixtures, for test_tiles_browser
-    browser,
-    foreign_requests,
-    live_server,
-    page,
-    playwright_instance,
-)
 
 TAM_THANG = (10.3736, 107.095)  # lat, lon: Vũng Tàu airport, Phường Tam Thắng (26526)
 HUE = (16.4637, 107.5909)  # Phường Thuận Hoá (19789)
