@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -105,6 +106,23 @@ class Report(TimestampMixin, Base):
         Index("ix_reports_agency_state_due", "agency_id", "state", "due_at"),
         # The map's tiles filter on web_point && ST_TileEnvelope(z, x, y) (migration 0010_data).
         Index("ix_reports_web_point", "web_point", postgresql_using="gist"),
+        # The map's clusters count the overdue reports of each cell (dashboard.operator.tiles).
+        Index(
+            "ix_reports_overdue_cells",
+            text("report_tile_x(web_point, 16)"),
+            text("report_tile_y(web_point, 16)"),
+            "state",
+            "category_id",
+            "created_at",
+            postgresql_include=["web_point"],  # an index-only scan needs what the expressions read
+            postgresql_where=text("overdue"),
+        ),
+        # The dashboard's text search: words of the description (dashboard.operator.filters).
+        Index(
+            "ix_reports_description_words",
+            text("to_tsvector('simple'::regconfig, description)"),
+            postgresql_using="gin",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,3 +294,15 @@ class LookupCounter(Base):
     submitter_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime] = mapped_column()
     count: Mapped[int] = mapped_column(Integer)
+
+
+# The operators' queue and its ward filter (dashboard.operator): overdue first, then the nearest
+# deadline, then the newest.
+Index(
+    "ix_reports_queue",
+    Report.overdue.desc(),
+    Report.due_at.asc().nulls_last(),
+    Report.created_at.desc(),
+    Report.id.desc(),
+)
+Index("ix_reports_ward_state", Report.ward_id, Report.state)

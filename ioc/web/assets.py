@@ -21,6 +21,10 @@ VENDORED: tuple[tuple[str, str], ...] = (
     ("leaflet/dist/images", "leaflet/images"),
     ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"),
     ("swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"),
+    # ES modules of the dashboard's vector tiles (dashboard/operator/importmap.py maps them).
+    ("@mapbox/vector-tile/index.js", "vector-tile/index.js"),
+    ("@mapbox/point-geometry/index.js", "point-geometry/index.js"),
+    ("pbf/index.js", "pbf/index.js"),
 )
 
 
