@@ -75,17 +75,22 @@ def test_filters_live_in_the_url_and_a_bookmark_restores_them(
     tag = f"{WORDS} {random.randint(10_000, 99_999)}"
     road = _file(live_server, "giao-thong", tag)
     rubbish = _file(live_server, "ve-sinh-moi-truong", tag)
+    unrelated = _file(live_server, "giao-thong", "Ổ gà")
     problems = _watch(page)
     _sign_in(page, live_server, "operator")
     expect(page.locator("#dashboard-map .leaflet-container")).to_be_visible()
+    expect(_row(page, unrelated)).to_be_visible()
 
     page.fill("#filter-q", tag)
+    expect(page).to_have_url(re.compile(r"[?&]q="))
+    expect(_row(page, unrelated)).to_have_count(0)
     expect(_row(page, road)).to_be_visible()
     expect(_row(page, rubbish)).to_be_visible()
     expect(page.locator("#queue .queue-row")).to_have_count(2)
     assert _params(page)["q"] == [tag]
 
     page.select_option("#filter-category", "giao-thong")
+    expect(page).to_have_url(re.compile(r"[?&]category=giao-thong"))
     expect(_row(page, rubbish)).to_have_count(0)
     expect(_row(page, road)).to_be_visible()
     assert _params(page)["category"] == ["giao-thong"]

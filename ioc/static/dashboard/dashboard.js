@@ -12,7 +12,9 @@ const panelBody = document.getElementById("panel-body");
 const strip = document.getElementById("new-strip");
 const help = document.getElementById("help");
 const rowTemplate = document.getElementById("queue-row-template");
-const TYPING = "input, textarea, select, [contenteditable='true']";
+// Where a key is text, not a shortcut.
+const TYPING = "input:not([type=checkbox]):not([type=radio]):not([type=button]):not([type=submit]):not([type=reset]), "
+  + "textarea, select, [contenteditable='true']";
 
 const state = {
   query: data.query,      // the filters as a query string (without report=)
@@ -288,6 +290,7 @@ async function openReport(code, {focusPanel = true} = {}) {
   markOpenRow();
   panel.hidden = false;
   document.getElementById("dash-body").classList.add("with-panel");
+  leafletMap()?.invalidateSize();
   panelBody.setAttribute("aria-busy", "true");
   try {
     const response = await fetch(`/dashboard/reports/${encodeURIComponent(code)}/panel`, {
@@ -316,6 +319,7 @@ function closePanel() {
   panel.hidden = true;
   panelBody.replaceChildren();
   document.getElementById("dash-body").classList.remove("with-panel");
+  leafletMap()?.invalidateSize();
   writeUrl();
   markOpenRow();
   state.selection?.remove();
@@ -488,6 +492,23 @@ function openHelp() {
   if (!help.open) { help.showModal(); }
 }
 
+// A modal dialog leaves the page inert, but Tab would still leave it for the browser's own
+// controls: keep the focus cycling inside.
+function trapFocus(event) {
+  if (event.key !== "Tab") { return; }
+  const focusable = Array.from(help.querySelectorAll("button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])"))
+    .filter((el) => !el.disabled && !el.hidden);
+  if (!focusable.length) { return; }
+  const first = focusable[0], last = focusable[focusable.length - 1];
+  if (event.shiftKey && (document.activeElement === first || !help.contains(document.activeElement))) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (document.activeElement === last || !help.contains(document.activeElement))) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
 // A key of the open panel: a submit button gets the focus (Enter confirms); anything else
 // (a button that opens a form, a field) is clicked or focused.
 function panelKey(key) {
@@ -572,6 +593,7 @@ queue.addEventListener("focusin", (event) => {
 strip.addEventListener("click", openFresh);
 document.getElementById("panel-close").addEventListener("click", closePanel);
 document.addEventListener("keydown", onKey);
+help.addEventListener("keydown", trapFocus);
 window.setInterval(() => showTimes(queue), 60000);
 
 showTimes(queue);
