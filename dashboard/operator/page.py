@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from dashboard.agency.display import relative_due
@@ -17,6 +17,7 @@ from dashboard.operator.filters import ALL_STATES, DEFAULT_STATES, Filters, cond
 from dashboard.operator.queue import QueueRow
 from ioc import i18n
 from ioc.i18n import N_
+from reports.geo.models import ReportCell, ReportCellDaily
 from reports.models import STATE_LABELS, Report, ReportState
 from routing.models import CURRENT_VINTAGE, Agency, Category, Jurisdiction, JurisdictionLevel
 
@@ -32,6 +33,7 @@ MODULES = {
     "live": "/static/dashboard/live.js",
     "panel": "/static/dashboard/panel.js",
 }
+COARSEST_LEVEL = 7  # the grid's coarsest level: every report, in the fewest cells
 FRESH_LIMIT = 20  # new reports shown at once from the strip (the rest wait for a reload)
 GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
     ("j", N_("Next report in the queue")),
@@ -116,9 +118,35 @@ def chosen(f: Filters) -> dict[str, Any]:
 
 def state_counts(db: Session, f: Filters) -> dict[str, int]:
     """Reports per state under every filter but the state."""
-    where = conditions(replace(f, states=ALL_STATES))
-    query = select(Report.state, func.count()).where(*where).group_by(Report.state)
-    return {state.value: count for state, count in db.execute(query)}
+    query = _counts_from_cells(f)
+    if query is None:
+        where = conditions(replace(f, states=ALL_STATES))
+        query = select(Report.state, func.count()).where(*where).group_by(Report.state)
+    return {state.value: int(count) for state, count in db.execute(query)}
+
+
+def _counts_from_cells(f: Filters) -> Select[ReportState, int] | None:
+    """The counts from the map's grid (a few hundred rows, not a scan of every report), when
+    the filters are ones the grid keeps: category and dates. None for any other filter."""
+    if f.agencies or f.wards or f.priorities or f.overdue or f.text:
+        return None
+    if f.since is None and f.until is None:
+        cells = select(ReportCell.state, func.sum(ReportCell.n)).where(
+            ReportCell.level == COARSEST_LEVEL
+        )
+        if f.categories:
+            cells = cells.where(ReportCell.category_id.in_(f.category_ids))
+        return cells.group_by(ReportCell.state)
+    daily = select(ReportCellDaily.state, func.sum(ReportCellDaily.n)).where(
+        ReportCellDaily.level == COARSEST_LEVEL
+    )
+    if f.categories:
+        daily = daily.where(ReportCellDaily.category_id.in_(f.category_ids))
+    if f.since:
+        daily = daily.where(ReportCellDaily.day >= f.since)
+    if f.until:
+        daily = daily.where(ReportCellDaily.day <= f.until)
+    return daily.group_by(ReportCellDaily.state)
 
 
 def counts_view(f: Filters, counts: dict[str, int]) -> dict[str, Any]:
@@ -178,11 +206,27 @@ def row_view(row: QueueRow, now: datetime) -> dict[str, Any]:
     }
 
 
-BLANK_ROW: dict[str, Any] = dict.fromkeys(
-    ("code", "state", "state_label", "priority", "priority_label", "category_icon"), ""
-) | dict.fromkeys(
-    ("category_name", "ward_name", "agency_name", "created_iso", "age", "due_iso", "due_text"), ""
-) | {"overdue": False, "lat": "", "lon": ""}
+# The row that the page's <template> is made of (dashboard.js fills in a copy).
+BLANK_ROW: dict[str, Any] = {"overdue": False} | dict.fromkeys(
+    [
+        "code",
+        "state",
+        "state_label",
+        "priority",
+        "priority_label",
+        "category_icon",
+        "category_name",
+        "ward_name",
+        "agency_name",
+        "lat",
+        "lon",
+        "created_iso",
+        "age",
+        "due_iso",
+        "due_text",
+    ],
+    "",
+)
 
 
 def _forms(one: str, many: str) -> list[str]:

@@ -3,7 +3,8 @@ values live in the URL; its counts per state, and the agencies' service areas as
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
@@ -12,7 +13,6 @@ from dashboard.operator import page
 from dashboard.operator import queue as operator_queue
 from dashboard.operator.deps import OperatorUser
 from dashboard.operator.filters import ALL_STATES, FiltersDep
-from dashboard.operator.importmap import IMPORT_MAP
 from ioc import i18n
 from ioc.db import utcnow
 from ioc.web import SessionDep, SettingsDep, maps, templating
@@ -25,6 +25,19 @@ EMPTY = '{"type": "FeatureCollection", "features": []}'
 CodeQuery = Annotated[str | None, Query(max_length=32)]
 CursorQuery = Annotated[str | None, Query(max_length=300)]
 QUEUE_PAGE = operator_queue.PAGE_SIZE
+
+
+def import_map() -> dict[str, Any]:
+    """The import map of the page's modules (h-tiles' ``dashboard.operator.importmap``).
+
+    Looked up at run time until that module is merged; then a plain import will do.
+    """
+    try:
+        module = importlib.import_module("dashboard.operator.importmap")
+    except ModuleNotFoundError:
+        return {}
+    found: dict[str, Any] = module.IMPORT_MAP
+    return found
 
 
 @router.get("")
@@ -49,7 +62,7 @@ def dashboard_page(
     context = {
         "map": maps.render(fmap, templating.csp_nonce(request)),
         "map_name": fmap.get_name(),
-        "import_map": IMPORT_MAP,
+        "import_map": import_map(),
         "options": page.form_options(db),
         "chosen": page.chosen(filters),
         "counts": counts["chips"],
@@ -83,4 +96,6 @@ def counts(db: SessionDep, _: OperatorUser, filters: FiltersDep) -> JSONResponse
 def service_areas(db: SessionDep, _: OperatorUser) -> Response:
     """The sector bodies' service areas, as one GeoJSON FeatureCollection (a map layer)."""
     collection = db.scalar(routing_queries.service_areas_feature_collection()) or EMPTY
-    return Response(collection, media_type=GEOJSON, headers={"Cache-Control": "private, max-age=300"})
+    return Response(
+        collection, media_type=GEOJSON, headers={"Cache-Control": "private, max-age=300"}
+    )

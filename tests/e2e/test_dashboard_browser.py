@@ -69,9 +69,7 @@ def _watch(page: Page) -> list[str]:
     return problems
 
 
-def test_filters_live_in_the_url_and_a_bookmark_restores_them(
-    page: Page, live_server: str
-) -> None:
+def test_filters_live_in_the_url_and_a_bookmark_restores_them(page: Page, live_server: str) -> None:
     tag = f"{WORDS} {random.randint(10_000, 99_999)}"
     road = _file(live_server, "giao-thong", tag)
     rubbish = _file(live_server, "ve-sinh-moi-truong", tag)
@@ -231,4 +229,3 @@ def test_done_when_a_new_report_appears_live_is_forwarded_by_keyboard_and_counte
     assert state == ReportState.assigned
     assert _kpi_count(browser, live_server) == before + 1
     assert problems == []
-

@@ -6,14 +6,20 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboard.operator import page as operator_page
 from dashboard.operator import views
+from dashboard.operator.filters import ALL_STATES, conditions, parse_filters
 from reports.models import Report
+from routing.sla import VN_TZ
 from tests.conftest import sign_in
 from tests.reports.conftest import Post, photo
 from tests.reports.lifecycle.conftest import Act, Cast
@@ -32,7 +38,9 @@ def _codes(page: str) -> list[str]:
 
 
 def _data(page: str) -> dict[str, Any]:
-    found = re.search(r'<script type="application/json" id="dashboard-data"[^>]*>(.*?)</script>', page, re.S)
+    found = re.search(
+        r'<script type="application/json" id="dashboard-data"[^>]*>(.*?)</script>', page, re.S
+    )
     assert found
     loaded: dict[str, Any] = json.loads(found.group(1))
     return loaded
@@ -76,9 +84,7 @@ def test_the_ioc_opens_the_page(client: TestClient, cast: Cast, username: str) -
     "path",
     ["/dashboard", "/dashboard/counts.json", "/dashboard/layers/service-areas.geojson"],
 )
-def test_agency_staff_get_403_and_visitors_401(
-    client: TestClient, cast: Cast, path: str
-) -> None:
+def test_agency_staff_get_403_and_visitors_401(client: TestClient, cast: Cast, path: str) -> None:
     assert client.get(path).status_code == 401
     assert _signed_in(client, "staff-a").get(path).status_code == 403
 
@@ -114,7 +120,10 @@ def test_the_queue_lists_open_reports_and_the_filters_choose_among_them(
 def test_the_form_shows_the_urls_filters_and_the_page_keeps_them_for_its_script(
     op: TestClient,
 ) -> None:
-    url = "/dashboard?state=submitted,returned&category=giao-thong&from=2026-01-01&to=2026-01-31&overdue=1&q=%E1%BB%95+g%C3%A0"
+    url = (
+        "/dashboard?state=submitted,returned&category=giao-thong&from=2026-01-01&to=2026-01-31"
+        "&overdue=1&q=%E1%BB%95+g%C3%A0"
+    )
     page = op.get(url).text
     assert '<option value="submitted,returned" selected>' in page
     assert 'name="from" id="filter-from" value="2026-01-01"' in page
@@ -179,6 +188,30 @@ def test_counts_per_state_ignore_the_state_filter_and_follow_the_others(
     assert waiting.tracking_code not in _codes(page)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"category": "giao-thong"}, {"from": "today", "to": "today", "category": "giao-thong"}],
+)
+def test_counts_from_the_map_grid_agree_with_counting_the_reports(
+    post: Post, act: Act, cast: Cast, dbs: Session, params: dict[str, str]
+) -> None:
+    act(_file(post, dbs), "verify_forward", cast.operator)
+    _file(post, dbs, category="ve-sinh-moi-truong")
+    dbs.commit()
+    today = datetime.now(VN_TZ).date().isoformat()
+    f = parse_filters(dbs, {k: v.replace("today", today) for k, v in params.items()})
+    assert operator_page._counts_from_cells(f) is not None
+    where = conditions(replace(f, states=ALL_STATES))
+    counted = dbs.execute(select(Report.state, func.count()).where(*where).group_by(Report.state))
+    assert operator_page.state_counts(dbs, f) == {state.value: n for state, n in counted}
+    assert operator_page.state_counts(dbs, f)["assigned"] >= 1
+
+
+def test_other_filters_count_the_reports_themselves(dbs: Session) -> None:
+    assert operator_page._counts_from_cells(parse_filters(dbs, {"priority": "urgent"})) is None
+    assert operator_page._counts_from_cells(parse_filters(dbs, {"overdue": "1"})) is None
+
+
 # --- The queue's rows -----------------------------------------------------------------------
 
 
@@ -190,7 +223,9 @@ def test_a_row_says_what_where_who_and_when_in_vietnamese_and_english(
     dbs.commit()
     query = f"/dashboard?q={report.tracking_code}"
     vi = _signed_in(client, "op").get(query).text
-    row = re.search(rf'<li class="queue-row[^"]*" data-code="{report.tracking_code}".*?</li>', vi, re.S)
+    row = re.search(
+        rf'<li class="queue-row[^"]*" data-code="{report.tracking_code}".*?</li>', vi, re.S
+    )
     assert row
     text = html.unescape(row.group(0))
     assert "Đã chuyển xử lý" in text and "Giao thông" in text
