@@ -49,6 +49,7 @@ LIVE_STATUS = {
     "live": N_("Live"),
     "reconnecting": N_("Reconnecting…"),
     "offline": N_("Live updates unavailable"),
+    "closed": N_("Live updates unavailable"),
 }
 
 
@@ -265,6 +266,7 @@ def _labels() -> dict[str, Any]:
         "reports": text(N_("Reports")),
         "status": {key: text(label) for key, label in LIVE_STATUS.items()},
         "new_count": _forms("%(num)s new report:", "%(num)s new reports:"),
+        "bulk": text(N_("Many reports changed: reload the list")),
     }
 
 

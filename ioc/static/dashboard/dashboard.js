@@ -20,6 +20,7 @@ const state = {
   query: data.query,      // the filters as a query string (without report=)
   report: null,           // the code open in the panel
   fresh: [],              // codes announced by the live feed, newest first, not yet in the queue
+  bulk: false,            // many reports changed at once: the list waits for a reload
   layer: null,            // the reports layer of tiles.js
   selection: null,        // a ring on the map around the open report
   generation: 0,          // bumps on each filter change: answers to older requests are dropped
@@ -93,7 +94,8 @@ function buildRow(item) {
   row.dataset.code = item.code;
   row.dataset.lat = item.lat ?? "";
   row.dataset.lon = item.lon ?? "";
-  part(row, "link").href = `/dashboard/reports/${encodeURIComponent(item.code)}`;
+  const back = state.query ? `?${state.query}` : "";
+  part(row, "link").href = `/dashboard/reports/${encodeURIComponent(item.code)}${back}`;
   part(row, "icon").textContent = item.category_icon || "";
   part(row, "code").textContent = item.code;
   setRowState(row, item.state, item.overdue);
@@ -243,6 +245,7 @@ async function applyFilters() {
   state.layer?.setQuery(state.query);
   reloadCounts();
   state.fresh = [];
+  state.bulk = false;
   showStrip();
 }
 
@@ -259,14 +262,37 @@ function chooseState(event) {
 // --- The side panel -------------------------------------------------------------------------
 
 let panelModule = null;
+let panelFocusKey = null;  // panel.js's focusKey(root, key), once loaded
 
-async function bindPanel() {
+function loadPanelModule() {
   panelModule = panelModule || import(data.modules.panel).catch((error) => {
     console.warn("panel.js unavailable", error);
     return null;
   });
-  const module = await panelModule;
+  return panelModule;
+}
+
+async function bindPanel() {
+  const module = await loadPanelModule();
+  if (module && typeof module.focusKey === "function") { panelFocusKey = module.focusKey; }
   if (module && typeof module.bindPanel === "function") { module.bindPanel(panelBody); }
+}
+
+// After an action in the panel, its row shows the new state at once (the live feed confirms).
+function panelUpdated(event) {
+  const detail = event.detail || {};
+  const row = detail.code && queue.querySelector(`.queue-row[data-code="${CSS.escape(detail.code)}"]`);
+  if (row && detail.ok && detail.state) { setRowState(row, detail.state); }
+  refreshLayer();
+  refreshCounts();
+}
+
+// A link to another report inside the panel (the original of a duplicate) opens it here.
+function panelLink(event) {
+  const link = event.target.closest("a[data-report]");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+  event.preventDefault();
+  openReport(link.dataset.report);
 }
 
 function placeholder(code, message) {
@@ -293,7 +319,8 @@ async function openReport(code, {focusPanel = true} = {}) {
   leafletMap()?.invalidateSize();
   panelBody.setAttribute("aria-busy", "true");
   try {
-    const response = await fetch(`/dashboard/reports/${encodeURIComponent(code)}/panel`, {
+    // The filters go along: the panel's forms carry them back (a 303 without script).
+    const response = await fetch(`/dashboard/reports/${encodeURIComponent(code)}/panel?${state.query}`, {
       headers: {Accept: "text/html", "X-Requested-With": "fetch"},
     });
     if (state.report !== code) { return; }
@@ -396,12 +423,18 @@ function matches(event) {
   if (filters.states.length && !filters.states.includes(event.state)) { return false; }
   if (filters.category.length && !filters.category.includes(event.category)) { return false; }
   if (filters.agency.length && event.agency && !filters.agency.includes(event.agency)) { return false; }
+  if (filters.ward.length && event.ward_code && !filters.ward.includes(event.ward_code)) { return false; }
   return true;
 }
 
 function showStrip() {
   const count = state.fresh.length;
-  strip.hidden = count === 0;
+  strip.hidden = count === 0 && !state.bulk;
+  if (state.bulk) {
+    document.getElementById("new-count").textContent = data.labels.bulk;
+    document.getElementById("new-codes").textContent = "";
+    return;
+  }
   document.getElementById("new-count").textContent = count === 0 ? ""
     : data.labels.new_count[count === 1 ? 0 : 1].replace("%(num)s", String(count));
   const shown = state.fresh.slice(0, 5).join(" ");
@@ -430,8 +463,23 @@ function onChange(event) {
   refreshCounts();
 }
 
+// Many reports changed at once (or the feed missed some): the operator reloads the list.
+function onBulk() {
+  state.bulk = true;
+  showStrip();
+  refreshLayer();
+  refreshCounts();
+}
+
 // Rows for codes the operator chose to see: the queue's own rows (same filters, q = the code).
 async function openFresh() {
+  if (state.bulk) {
+    state.bulk = false;
+    state.fresh = [];
+    showStrip();
+    await reloadQueue();
+    return;
+  }
   const codes = state.fresh.slice(0, data.fresh_limit);
   state.fresh = [];
   showStrip();
@@ -459,7 +507,7 @@ function setStatus(status) {
 async function connectLive() {
   try {
     const live = await import(data.modules.live);
-    live.connect(data.urls.events, {onNew, onChange, onStatus: setStatus});
+    live.connect(data.urls.events, {onNew, onChange, onBulk, onStatus: setStatus});
   } catch (error) {
     console.warn("live.js unavailable", error);
     setStatus("offline");
@@ -509,11 +557,13 @@ function trapFocus(event) {
   }
 }
 
-// A key of the open panel: a submit button gets the focus (Enter confirms); anything else
-// (a button that opens a form, a field) is clicked or focused.
+// A key of the open panel: panel.js's focusKey opens the form the element is in and focuses it
+// (Enter confirms). Without panel.js: a submit button gets the focus; anything else (a button
+// that opens a form, a field) is clicked or focused.
 function panelKey(key) {
   const el = panelBody.querySelector(`[data-key="${CSS.escape(key)}"]`);
   if (!el || panel.hidden) { return false; }
+  if (panelFocusKey) { return panelFocusKey(panelBody, key); }
   el.focus();
   const submit = el.matches("button[type=submit], input[type=submit], button:not([type])") && el.form;
   if (!submit && !el.matches(TYPING)) { el.click(); }
@@ -529,7 +579,7 @@ const GLOBAL_KEYS = {
   j: () => move(1),
   k: () => move(-1),
   "/": () => { const q = form.elements.namedItem("q"); q.focus(); q.select(); },
-  n: () => { if (state.fresh.length) { openFresh(); } },
+  n: () => { if (state.fresh.length || state.bulk) { openFresh(); } },
   "?": () => openHelp(),
 };
 
@@ -561,7 +611,7 @@ function filtersNow() {
   const chosen = list("state");
   let states = chosen.length ? chosen : ["open"];
   states = states.flatMap((value) => data.state_groups[value] || [value]);
-  return {states, category: list("category"), agency: list("agency")};
+  return {states, category: list("category"), agency: list("agency"), ward: list("ward")};
 }
 
 form.addEventListener("submit", (event) => { event.preventDefault(); applyFilters(); });
@@ -592,6 +642,8 @@ queue.addEventListener("focusin", (event) => {
 });
 strip.addEventListener("click", openFresh);
 document.getElementById("panel-close").addEventListener("click", closePanel);
+panelBody.addEventListener("panel:updated", panelUpdated);
+panelBody.addEventListener("click", panelLink);
 document.addEventListener("keydown", onKey);
 help.addEventListener("keydown", trapFocus);
 window.setInterval(() => showTimes(queue), 60000);

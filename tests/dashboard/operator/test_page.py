@@ -231,7 +231,8 @@ def test_a_row_says_what_where_who_and_when_in_vietnamese_and_english(
     assert "Đã chuyển xử lý" in text and "Giao thông" in text
     assert "UBND Phường Tam Thắng" in text
     assert "phút trước" in text and "còn" in text  # age, and the time left to the deadline
-    assert f'href="/dashboard/reports/{report.tracking_code}"' in text
+    # The panel's page, with the filters to come back to.
+    assert f'href="/dashboard/reports/{report.tracking_code}?q={report.tracking_code}"' in text
     client.cookies.set("ioc_lang", "en")
     en = html.unescape(client.get(query).text)
     assert "Forwarded to the agency" in en and "minute ago" in en and "due in" in en
