@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from ioc.cli import DEMO_PASSWORD
 from ioc.settings import PROJECT_ROOT
 from reports.models import Report, ReportState
+from routing.sla import VN_TZ
 from tests.reports import media_samples as samples
 
 pytestmark = pytest.mark.e2e
@@ -181,8 +183,8 @@ def test_agency_staff_get_403(page: Page, live_server: str) -> None:
 
 # --- Issue 10's "Done when" -----------------------------------------------------------------
 # Needs h-live (/dashboard/events, live.js), h-triage (the panel, its forms and panel.js) and
-# h-kpi (/dashboard/kpi): written against /tmp/p10/contracts.md, it runs once they are merged.
-# TO FINISH AT MERGE: the selector of the KPI table's cell (KPI_CELL) follows h-kpi's markup.
+# h-kpi (/dashboard/kpi): written against /tmp/p10/contracts.md and those branches' markup (as of
+# their first commits), it runs once they are merged. TO CHECK AT MERGE: KPI_CELL (h-kpi's table).
 MERGED = all(
     (PROJECT_ROOT / path).exists()
     for path in (
@@ -191,17 +193,19 @@ MERGED = all(
         "dashboard/kpi/views.py",
     )
 )
-KPI_CELL = f'#agencies tr[data-agency="{AGENCY}"] [data-col="received"]'
+KPI_CELL = f'#kpi-agencies tr[data-agency="{AGENCY}"] td[data-col="received"]'
 
 
 def _kpi_count(browser: Browser, live_server: str) -> int:
-    """Today's count of the agency in the supervisor's table."""
+    """The agency's reports received today, in the supervisor's table (0 without a row)."""
     context = browser.new_context(locale="vi-VN")
     try:
         page = context.new_page()
         _sign_in(page, live_server, "supervisor", then="/dashboard/kpi")
-        text = page.locator(KPI_CELL).inner_text()
-        return int(text.strip() or 0)
+        today = datetime.now(VN_TZ).date().isoformat()
+        page.goto(f"{live_server}/dashboard/kpi?from={today}&to={today}")
+        cell = page.locator(KPI_CELL)
+        return int(cell.inner_text().strip()) if cell.count() else 0
     finally:
         context.close()
 
