@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import httpx
 import pytest
@@ -233,3 +233,48 @@ def test_done_when_a_new_report_appears_live_is_forwarded_by_keyboard_and_counte
     assert state == ReportState.assigned
     assert _kpi_count(browser, live_server) == before + 1
     assert problems == []
+
+
+def _bearer(live_server: str, username: str) -> dict[str, str]:
+    signed = httpx.post(
+        f"{live_server}/api/v1/auth/token",
+        json={"username": username, "password": DEMO_PASSWORD},
+    )
+    assert signed.status_code == 200, signed.text
+    return {"Authorization": f"Bearer {signed.json()['access_token']}"}
+
+
+@pytest.mark.skipif(not MERGED, reason="needs h-live's /dashboard/events and live.js (issue 10)")
+def test_live_changes_update_rows_in_place_and_new_ones_wait_in_the_strip(
+    page: Page, live_server: str
+) -> None:
+    tag = f"{WORDS} {random.randint(10_000, 99_999)}"
+    first, second = _file(live_server, "giao-thong", tag), _file(live_server, "giao-thong", tag)
+    problems = _watch(page)
+    _sign_in(page, live_server, "operator")
+    page.goto(f"{live_server}/dashboard?q={quote_plus(tag)}")
+    expect(page.locator("#live-status")).to_have_attribute("data-status", "live", timeout=10_000)
+    rows = page.locator("#queue .queue-row")
+    expect(rows).to_have_count(2)
+    order = [rows.nth(i).get_attribute("data-code") for i in range(2)]
+
+    # Another operator rejects one: its badge changes where it is; nothing moves.
+    rejected = httpx.post(
+        f"{live_server}/api/v1/reports/{first}/actions/reject",
+        data={"reason": "Không thuộc phạm vi"},
+        headers=_bearer(live_server, "operator"),
+    )
+    assert rejected.status_code == 200, rejected.text
+    expect(_row(page, first)).to_have_attribute("data-state", "rejected", timeout=10_000)
+    expect(_row(page, first).locator(".state")).to_have_text("Từ chối")
+    assert [rows.nth(i).get_attribute("data-code") for i in range(2)] == order
+
+    # A new report waits in the strip; the list takes it only when the operator asks.
+    third = _file(live_server, "giao-thong", tag)
+    expect(page.locator("#new-strip")).to_contain_text(third, timeout=10_000)
+    expect(rows).to_have_count(2)
+    page.click("#new-strip")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_have_attribute("data-code", third)
+    expect(page.locator("#new-strip")).to_be_hidden()
+    assert second in order and problems == []
