@@ -78,6 +78,7 @@ def test_the_ioc_opens_the_page(client: TestClient, cast: Cast, username: str) -
     assert page.status_code == 200
     assert 'id="filters"' in page.text and 'id="queue"' in page.text
     assert 'class="folium-map"' in page.text
+    assert '<a href="/dashboard">Bảng điều hành</a>' in page.text  # in the top bar
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,7 @@ def test_the_ioc_opens_the_page(client: TestClient, cast: Cast, username: str) -
 def test_agency_staff_get_403_and_visitors_401(client: TestClient, cast: Cast, path: str) -> None:
     assert client.get(path).status_code == 401
     assert _signed_in(client, "staff-a").get(path).status_code == 403
+    assert '<a href="/dashboard">' not in client.get("/agency").text
 
 
 # --- Filters in the URL ---------------------------------------------------------------------
