@@ -36,11 +36,16 @@ function debounce(fn, ms) {
   };
 }
 
+// A query string as the server writes it (commas left as they are: "state=submitted,returned").
+function queryText(params) {
+  return params.toString().replace(/%2C/gi, ",");
+}
+
 function withParam(query, name, value) {
   const params = new URLSearchParams(query);
   params.delete(name);
   if (value) { params.set(name, value); }
-  return params.toString();
+  return queryText(params);
 }
 
 // "5 minutes ago", "due in 2 hours", "overdue by 3 days": the server's words, chosen as the
@@ -114,7 +119,7 @@ function buildRow(item) {
 }
 
 function rowsOf(body) {
-  return body.rows || body.items || [];
+  return body.rows || [];
 }
 
 async function fetchQueue(query, after) {
@@ -211,7 +216,7 @@ function formQuery() {
     const blank = typeof value !== "string" || value.trim() === "";
     if (!blank && !(name === "state" && value === "open")) { params.append(name, value.trim()); }
   }
-  return params.toString();
+  return queryText(params);
 }
 
 function writeUrl() {
@@ -253,9 +258,9 @@ function chooseState(event) {
   const chip = event.target.closest(".count-chip");
   if (!chip) { return; }
   event.preventDefault();
-  const select = form.elements.namedItem("state");
-  if (!Array.from(select.options).some((option) => option.value === chip.dataset.state)) { return; }
-  select.value = chip.dataset.state;
+  const field = form.elements.namedItem("state");
+  if (!Array.from(field.options).some((option) => option.value === chip.dataset.state)) { return; }
+  field.value = chip.dataset.state;
   applyFilters();
 }
 
