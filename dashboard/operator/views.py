@@ -3,8 +3,7 @@ values live in the URL; its counts per state, and the agencies' service areas as
 
 from __future__ import annotations
 
-import importlib
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
@@ -13,6 +12,7 @@ from dashboard.operator import page
 from dashboard.operator import queue as operator_queue
 from dashboard.operator.deps import OperatorUser
 from dashboard.operator.filters import ALL_STATES, FiltersDep
+from dashboard.operator.importmap import IMPORT_MAP
 from ioc import i18n
 from ioc.db import utcnow
 from ioc.web import SessionDep, SettingsDep, maps, templating
@@ -25,19 +25,6 @@ EMPTY = '{"type": "FeatureCollection", "features": []}'
 CodeQuery = Annotated[str | None, Query(max_length=32)]
 CursorQuery = Annotated[str | None, Query(max_length=300)]
 QUEUE_PAGE = operator_queue.PAGE_SIZE
-
-
-def import_map() -> dict[str, Any]:
-    """The import map of the page's modules (h-tiles' ``dashboard.operator.importmap``).
-
-    Looked up at run time until that module is merged; then a plain import will do.
-    """
-    try:
-        module = importlib.import_module("dashboard.operator.importmap")
-    except ModuleNotFoundError:
-        return {}
-    found: dict[str, Any] = module.IMPORT_MAP
-    return found
 
 
 @router.get("")
@@ -62,7 +49,7 @@ def dashboard_page(
     context = {
         "map": maps.render(fmap, templating.csp_nonce(request)),
         "map_name": fmap.get_name(),
-        "import_map": import_map(),
+        "import_map": IMPORT_MAP,
         "options": page.form_options(db),
         "chosen": page.chosen(filters),
         "counts": counts["chips"],

@@ -64,6 +64,31 @@ def _row(page: Page, code: str):  # type: ignore[no-untyped-def]
     return page.locator(f'#queue .queue-row[data-code="{code}"]')
 
 
+def _click_on_the_map(page: Page, code: str) -> None:
+    """Zoom the map to a report of the queue, where tiles.js draws it as a point, and click it."""
+    row = _row(page, code)
+    lat, lon = float(row.get_attribute("data-lat") or 0), float(row.get_attribute("data-lon") or 0)
+    with page.expect_response(lambda r: "/dashboard/tiles/17/" in r.url):
+        page.evaluate(
+            """([lat, lon]) => {
+                const name = document.getElementById("dashboard-map").dataset.mapName;
+                window[name].setView([lat, lon], 17, {animate: false});
+            }""",
+            [lat, lon],
+        )
+    page.wait_for_timeout(300)  # the tile's points are drawn on the canvas
+    point = page.evaluate(
+        """([lat, lon]) => {
+            const map = window[document.getElementById("dashboard-map").dataset.mapName];
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const box = map.getContainer().getBoundingClientRect();
+            return {x: box.left + p.x, y: box.top + p.y};
+        }""",
+        [lat, lon],
+    )
+    page.mouse.click(point["x"], point["y"])
+
+
 def _watch(page: Page) -> list[str]:
     """Script errors of the page."""
     problems: list[str] = []
@@ -77,9 +102,12 @@ def test_filters_live_in_the_url_and_a_bookmark_restores_them(page: Page, live_s
     rubbish = _file(live_server, "ve-sinh-moi-truong", tag)
     unrelated = _file(live_server, "giao-thong", "Ổ gà")
     problems = _watch(page)
+    tiles: list[str] = []
+    page.on("request", lambda r: tiles.append(r.url) if "/dashboard/tiles/" in r.url else None)
     _sign_in(page, live_server, "operator")
     expect(page.locator("#dashboard-map .leaflet-container")).to_be_visible()
     expect(_row(page, unrelated)).to_be_visible()
+    expect(page.locator(".ioc-cluster").first).to_be_visible()  # tiles.js drew the reports
 
     page.fill("#filter-q", tag)
     expect(page).to_have_url(re.compile(r"[?&]q="))
@@ -94,6 +122,8 @@ def test_filters_live_in_the_url_and_a_bookmark_restores_them(page: Page, live_s
     expect(_row(page, rubbish)).to_have_count(0)
     expect(_row(page, road)).to_be_visible()
     assert _params(page)["category"] == ["giao-thong"]
+    page.wait_for_timeout(500)
+    assert any("category=giao-thong" in url and "q=" in url for url in tiles), tiles[-3:]
     expect(page.locator('#state-counts [data-state="submitted"] .count')).to_have_text("1")
     bookmark = page.url
 
@@ -105,8 +135,13 @@ def test_filters_live_in_the_url_and_a_bookmark_restores_them(page: Page, live_s
     expect(_row(other, road)).to_contain_text("Chờ xác minh")
     other.close()
 
+    _click_on_the_map(page, road)
+    expect(page.locator("#panel")).to_be_visible()
+    expect(page.locator("#panel-body")).to_contain_text(road)
+    assert _params(page)["report"] == [road]
+
     page.click("#filters-reset")
-    expect(page).to_have_url(f"{live_server}/dashboard")
+    expect(page).to_have_url(f"{live_server}/dashboard?report={road}")  # the panel stays open
     assert problems == []
 
 

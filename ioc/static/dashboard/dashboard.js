@@ -400,6 +400,13 @@ function lazyGeoJson(url, style) {
   return layer;
 }
 
+// The map's colours of the states (tiles.js) for the legend, the counts and the badges.
+function useColours(colours) {
+  for (const [name, colour] of Object.entries(colours || {})) {
+    document.documentElement.style.setProperty(`--s-${name}`, colour);
+  }
+}
+
 async function setUpMap() {
   const map = leafletMap();
   if (!map || !window.L) { return; }
@@ -409,8 +416,9 @@ async function setUpMap() {
   const control = window.L.control.layers(null, overlays, {collapsed: false}).addTo(map);
   try {
     const tiles = await import(data.modules.tiles);
-    state.layer = tiles.reportLayer(map, {url: data.urls.tiles, onSelect: (code) => openReport(code)});
-    state.layer.setQuery(state.query);
+    useColours(tiles.STATE_COLOURS);
+    const onSelect = (code) => openReport(code);
+    state.layer = tiles.reportLayer(map, {url: data.urls.tiles, onSelect, query: state.query});
     if (!map.hasLayer(state.layer)) { state.layer.addTo(map); }
     control.addOverlay(state.layer, data.labels.reports);
   } catch (error) {
@@ -418,7 +426,7 @@ async function setUpMap() {
   }
 }
 
-const refreshLayer = debounce(() => state.layer?.setQuery(state.query), 1500);
+const refreshLayer = debounce(() => state.layer?.refresh(), 1500);
 const refreshCounts = debounce(() => reloadCounts(), 1500);
 
 // --- Live: the "new" strip and state changes in place ----------------------------------------
