@@ -17,6 +17,7 @@ from dashboard.operator.filters import ALL_STATES, DEFAULT_STATES, Filters, cond
 from dashboard.operator.queue import QueueRow
 from ioc import i18n
 from ioc.i18n import N_
+from reports.geo.cells import LEVELS
 from reports.geo.models import ReportCell, ReportCellDaily
 from reports.models import STATE_LABELS, Report, ReportState
 from routing.models import CURRENT_VINTAGE, Agency, Category, Jurisdiction, JurisdictionLevel
@@ -33,7 +34,7 @@ MODULES = {
     "live": "/static/dashboard/live.js",
     "panel": "/static/dashboard/panel.js",
 }
-COARSEST_LEVEL = 7  # the grid's coarsest level: every report, in the fewest cells
+COARSEST_LEVEL = min(LEVELS)  # the grid's coarsest level: every report, in the fewest cells
 FRESH_LIMIT = 20  # new reports shown at once from the strip (the rest wait for a reload)
 GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
     ("j", N_("Next report in the queue")),
