@@ -25,6 +25,7 @@ from dashboard.operator import live_views as operator_live_views
 from dashboard.operator import templates_admin as reject_templates_views
 from dashboard.operator import tile_views as operator_tile_views
 from dashboard.operator import triage as triage_views
+from dashboard.operator import views as operator_views
 from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
@@ -141,6 +142,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         triage_views.router,
         reject_templates_views.router,
         operator_tile_views.router,
+        operator_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).
