@@ -17,10 +17,13 @@ from sqlalchemy.engine import Engine
 import dashboard
 import dashboard.admin
 import dashboard.agency
+import dashboard.kpi
 import reports
 import routing
 from dashboard.admin import views as admin_users_views
 from dashboard.operator import tile_views as operator_tile_views
+from dashboard.kpi import rollup as kpi_rollup
+from dashboard.kpi import views as kpi_views
 from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
@@ -41,7 +44,7 @@ from routing import views as routing_views
 from routing.admin import rules_views as admin_rules_views
 from routing.admin import views as admin_views
 
-FEATURE_PACKAGES = (routing, reports, dashboard, dashboard.admin, dashboard.agency)
+FEATURE_PACKAGES = (routing, reports, dashboard, dashboard.admin, dashboard.agency, dashboard.kpi)
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
     auth_tasks.blueprint,
@@ -49,6 +52,7 @@ JOB_BLUEPRINTS = (
     housekeeping.blueprint,
     deadline_sweep.blueprint,
     notify_tasks.blueprint,
+    kpi_rollup.blueprint,
 )
 
 
@@ -126,6 +130,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         dashboard.agency.router,
         notify_views.router,
         operator_tile_views.router,
+        kpi_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

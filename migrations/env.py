@@ -9,6 +9,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 import dashboard.admin.models  # noqa: F401
+import dashboard.kpi.models  # noqa: F401
 import ioc.auth.models
 import ioc.db.seeding  # noqa: F401
 import reports.geo.models
