@@ -21,9 +21,9 @@ import dashboard.kpi
 import reports
 import routing
 from dashboard.admin import views as admin_users_views
-from dashboard.operator import tile_views as operator_tile_views
 from dashboard.kpi import rollup as kpi_rollup
 from dashboard.kpi import views as kpi_views
+from dashboard.operator import tile_views as operator_tile_views
 from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views

@@ -1,18 +1,21 @@
-"""The supervisors' pages: ``/dashboard/kpi`` and the daily bulletin (page and Word document)."""
+"""The supervisors' pages (``/dashboard/kpi``, the daily bulletin) and the reports' exports."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
 
-from dashboard.kpi import bulletin, display, page
+from dashboard.kpi import bulletin, display, exports, page
 from dashboard.kpi.figures import today
 from dashboard.kpi.period import SORT_KEYS, Period, Sort, parse_day, parse_period, parse_sort, query
-from dashboard.operator.deps import SupervisorUser
+from dashboard.operator.deps import OperatorUser, SupervisorUser
+from dashboard.operator.filters import FiltersDep
 from ioc import i18n
 from ioc.db import utcnow
 from ioc.i18n import N_
@@ -21,6 +24,7 @@ from ioc.web import SessionDep, templating
 router = APIRouter(prefix="/dashboard")
 Text = Annotated[str | None, Query(max_length=32)]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _helpers() -> dict[str, Any]:
@@ -98,3 +102,22 @@ def bulletin_docx(db: SessionDep, user: SupervisorUser, day: Text = None) -> Res
     name = f"diem-tin-{context['day'].isoformat()}.docx"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(bulletin.docx_bytes(context), media_type=DOCX, headers=headers)
+
+
+@router.get("/export.csv")
+def export_csv(db: SessionDep, user: OperatorUser, filters: FiltersDep) -> Response:
+    """The filtered reports as CSV, streamed as they are read."""
+    name = f"phan-anh-{today(utcnow()).isoformat()}.csv"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    chunks = exports.csv_chunks(db, filters, english=i18n.get_locale() == "en")
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/export.xlsx")
+def export_xlsx(db: SessionDep, user: OperatorUser, filters: FiltersDep) -> Response:
+    """The filtered reports as an XLSX workbook (written to a temporary file, then sent)."""
+    path = exports.xlsx_file(db, filters)
+    name = f"phan-anh-{today(utcnow()).isoformat()}.xlsx"
+    return FileResponse(
+        path, media_type=XLSX, filename=name, background=BackgroundTask(os.unlink, path)
+    )

@@ -2,7 +2,7 @@
 an index on the events' time.
 
 Revision ID: 0010_kpi
-Revises: 0009_notify
+Revises: 0010_tiles
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_kpi"
-down_revision: str | None = "0009_notify"
+down_revision: str | None = "0010_tiles"  # the lead re-chains at merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
