@@ -42,7 +42,7 @@ def _range(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def missed(day: date) -> Select[Any]:
+def missed(day: date) -> Select[*tuple[Any, ...]]:
     """The deadlines missed that day: the report, whose stage, the agency, the deadline."""
     start, end = _range(day)
     agency_id = cast(ReportEvent.payload["agency"].astext, Integer)
@@ -67,7 +67,7 @@ def missed(day: date) -> Select[Any]:
     )
 
 
-def notable(day: date) -> Select[Any]:
+def notable(day: date) -> Select[*tuple[Any, ...]]:
     """That day's urgent reports, returns and reopenings, with what was said."""
     start, end = _range(day)
     return (
@@ -163,8 +163,8 @@ def docx_bytes(ctx: dict[str, Any]) -> bytes:
     doc.add_heading(i18n.gettext(N_("Agencies")), level=1)
     _table(doc, _agency_header(), [_agency_cells(row) for row in ctx["rows"]])
     doc.add_heading(i18n.gettext(N_("Deadlines missed")), level=1)
-    keys = ("code", "category", "ward", "agency", "stage", "due", "state")
-    _table(doc, _missed_header(), [[item[k] for k in keys] for item in ctx["missed"]])
+    missed_keys = ("code", "category", "ward", "agency", "stage", "due", "state")
+    _table(doc, _missed_header(), [[item[k] for k in missed_keys] for item in ctx["missed"]])
     doc.add_heading(i18n.gettext(N_("Notable reports")), level=1)
     keys = ("code", "what", "category", "ward", "note", "state")
     _table(doc, _notable_header(), [[item[k] for k in keys] for item in ctx["notable"]])

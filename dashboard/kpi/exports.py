@@ -51,7 +51,7 @@ TRUNCATED = N_("Cut at %(n)s rows (the sheet's limit): export CSV for every row.
 
 
 @functools.cache
-def _base() -> Select[Any]:
+def _base() -> Select[*tuple[Any, ...]]:
     """The export's columns over every report (filters are added per request)."""
     return (
         select(
@@ -78,7 +78,7 @@ def _base() -> Select[Any]:
     )
 
 
-def statement(filters: Filters, limit: int | None = None) -> Select[Any]:
+def statement(filters: Filters, limit: int | None = None) -> Select[*tuple[Any, ...]]:
     """The filtered reports, oldest first, streamed from a server-side cursor."""
     stmt = _base().where(*conditions(filters))
     if limit is not None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Select,
     TextClause,
+    and_,
     bindparam,
     cast,
     func,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dashboard.kpi import histogram
 from dashboard.kpi.models import KpiDaily, KpiDuration, KpiRollupDay
@@ -104,12 +106,14 @@ def facts(first: date, last: date) -> TextClause:
     return FACTS.bindparams(start=day_start(first), end=day_start(last + timedelta(days=1)))
 
 
-def _in_period(column: Any, first: date, last: date, skip: Sequence[date]) -> ColumnElement[bool]:
+def _in_period(
+    column: InstrumentedAttribute[date], first: date, last: date, skip: Sequence[date]
+) -> ColumnElement[bool]:
     where = column.between(first, last)
-    return where & column.not_in(skip) if skip else where
+    return and_(where, column.not_in(skip)) if skip else where
 
 
-def rollup_sums(first: date, last: date, skip: Sequence[date]) -> Select[Any]:
+def rollup_sums(first: date, last: date, skip: Sequence[date]) -> Select[*tuple[Any, ...]]:
     """The rollups' counts summed per day and per agency (``grouping(day)`` 1: per agency)."""
     sums = [func.sum(getattr(KpiDaily, name)).label(name) for name in COUNTS]
     return (
@@ -121,7 +125,7 @@ def rollup_sums(first: date, last: date, skip: Sequence[date]) -> Select[Any]:
     )
 
 
-def duration_sums(first: date, last: date, skip: Sequence[date]) -> Select[Any]:
+def duration_sums(first: date, last: date, skip: Sequence[date]) -> Select[*tuple[Any, ...]]:
     """The durations histogram summed per day and per agency."""
     return (
         select(
