@@ -19,6 +19,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/lifecycle.py",
         "bench/notify.py",
         "bench/map.py",
+        "bench/kpi.py",
     ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:
