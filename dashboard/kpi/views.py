@@ -28,7 +28,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _helpers() -> dict[str, Any]:
-    return {"rate": display.rate, "hours": display.hours, "day_text": display.day}
+    return {"rate": display.rate, "hours": display.hours, "date_text": display.day}
 
 
 @router.get("/kpi")
