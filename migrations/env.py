@@ -8,7 +8,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-import dashboard.admin.models  # noqa: F401
+import dashboard.admin.models
 import dashboard.kpi.models  # noqa: F401
 import ioc.auth.models
 import ioc.db.seeding  # noqa: F401

@@ -150,7 +150,8 @@ def test_the_bulletin_page_prints_and_the_word_document_opens(
     assert page.status_code == 200
     assert "@media print" in supervisor.get("/static/kpi/kpi.css").text
     assert 'id="bulletin-figures"' in page.text and "bulletin-docx" in page.text
-    assert f'<time datetime="{current.isoformat()}">{current.strftime("%d/%m/%Y")}</time>' in page.text
+    shown = f'<time datetime="{current.isoformat()}">{current.strftime("%d/%m/%Y")}</time>'
+    assert shown in page.text
     answer = supervisor.get(f"/dashboard/kpi/bulletin.docx?day={current.isoformat()}")
     assert answer.status_code == 200
     assert "attachment" in answer.headers["content-disposition"]
