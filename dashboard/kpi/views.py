@@ -18,6 +18,7 @@ from dashboard.operator.deps import OperatorUser, SupervisorUser
 from dashboard.operator.filters import FiltersDep
 from ioc import i18n
 from ioc.db import utcnow
+from ioc.errors import InvalidInput
 from ioc.i18n import N_
 from ioc.web import SessionDep, templating
 
@@ -82,7 +83,10 @@ def _bulletin_context(db: Session, day: str | None) -> dict[str, Any]:
     now = utcnow()
     current = today(now)
     chosen = parse_day(day, "day") or current
-    parse_period(chosen.isoformat(), chosen.isoformat(), current)  # the same limits as a period
+    try:  # the same limits as a period's
+        parse_period(chosen.isoformat(), chosen.isoformat(), current)
+    except InvalidInput as error:
+        raise InvalidInput(error.detail, field="day", **error.params) from None
     return bulletin.context(db, chosen, now)
 
 

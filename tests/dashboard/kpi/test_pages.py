@@ -132,11 +132,18 @@ def test_the_ranking_sorts_by_the_column_in_the_url(
 def test_absurd_periods_and_sorts_are_refused_with_a_clear_message(
     supervisor: TestClient, query: str, field: str, words: str
 ) -> None:
+    supervisor.cookies.set("ioc_lang", "en")
     answer = supervisor.get(f"/dashboard/kpi?{query}", headers={"Accept": "application/json"})
     assert answer.status_code == 422
     problem = answer.json()
-    assert problem["field"] == field if "field" in problem else field in str(problem)
+    assert problem["field"] == field
     assert words in str(problem)
+
+
+def test_a_refused_period_is_explained_in_vietnamese_by_default(supervisor: TestClient) -> None:
+    answer = supervisor.get("/dashboard/kpi?from=2026-02-10&to=2026-02-01")
+    assert answer.status_code == 422
+    assert "Ngày bắt đầu sau ngày kết thúc" in answer.text
 
 
 def test_the_bulletin_page_prints_and_the_word_document_opens(
@@ -144,7 +151,10 @@ def test_the_bulletin_page_prints_and_the_word_document_opens(
 ) -> None:
     day = DAY.isoformat()
     # DAY is in the future: the bulletin accepts only days up to today, like the page.
-    assert supervisor.get(f"/dashboard/kpi/bulletin?day={day}").status_code == 422
+    future = supervisor.get(
+        f"/dashboard/kpi/bulletin?day={day}", headers={"Accept": "application/json"}
+    )
+    assert future.status_code == 422 and future.json()["field"] == "day"
     current = today(utcnow())
     page = supervisor.get(f"/dashboard/kpi/bulletin?day={current.isoformat()}")
     assert page.status_code == 200
