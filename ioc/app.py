@@ -17,10 +17,13 @@ from sqlalchemy.engine import Engine
 import dashboard
 import dashboard.admin
 import dashboard.agency
+import dashboard.kpi
 import dashboard.operator
 import reports
 import routing
 from dashboard.admin import views as admin_users_views
+from dashboard.kpi import rollup as kpi_rollup
+from dashboard.kpi import views as kpi_views
 from dashboard.operator import live_views as operator_live_views
 from dashboard.operator import templates_admin as reject_templates_views
 from dashboard.operator import tile_views as operator_tile_views
@@ -53,6 +56,7 @@ FEATURE_PACKAGES = (
     dashboard.admin,
     dashboard.agency,
     dashboard.operator,
+    dashboard.kpi,
 )
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
@@ -61,6 +65,7 @@ JOB_BLUEPRINTS = (
     housekeeping.blueprint,
     deadline_sweep.blueprint,
     notify_tasks.blueprint,
+    kpi_rollup.blueprint,
 )
 
 
@@ -143,6 +148,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         reject_templates_views.router,
         operator_tile_views.router,
         operator_views.router,
+        kpi_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.admin import service as accounts
 from dashboard.admin.forms import FormErrors, NewAccountIn, validated
+from dashboard.kpi.commands import kpi_group
 from ioc import db, jobs, logs
 from ioc.app import job_app
 from ioc.auth import service as auth_service
@@ -409,6 +410,7 @@ def demo_data_command(cli: CliContext, count: int, seed: int, yes: bool) -> None
 
 
 main.add_command(routing_group)
+main.add_command(kpi_group)
 
 
 if __name__ == "__main__":

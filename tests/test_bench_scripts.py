@@ -20,6 +20,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/notify.py",
         "bench/live.py",
         "bench/map.py",
+        "bench/kpi.py",
     ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:

@@ -25,6 +25,7 @@ VENDORED: tuple[tuple[str, str], ...] = (
     ("@mapbox/vector-tile/index.js", "vector-tile/index.js"),
     ("@mapbox/point-geometry/index.js", "point-geometry/index.js"),
     ("pbf/index.js", "pbf/index.js"),
+    ("chart.js/dist/chart.umd.min.js", "chart.js/chart.umd.min.js"),
 )
 
 
