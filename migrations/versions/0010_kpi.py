@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_kpi"
-down_revision: str | None = "0010_tiles"  # the lead re-chains at merge
+down_revision: str | None = "0010_tiles"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -217,17 +217,7 @@ def test_agency_staff_get_403(page: Page, live_server: str) -> None:
 
 
 # --- Issue 10's "Done when" -----------------------------------------------------------------
-# Needs h-live (/dashboard/events, live.js), h-triage (the panel, its forms and panel.js) and
-# h-kpi (/dashboard/kpi): written against /tmp/p10/contracts.md and those branches' markup (as of
-# their first commits), it runs once they are merged. TO CHECK AT MERGE: KPI_CELL (h-kpi's table).
-MERGED = all(
-    (PROJECT_ROOT / path).exists()
-    for path in (
-        "ioc/static/dashboard/live.js",
-        "ioc/static/dashboard/panel.js",
-        "dashboard/kpi/views.py",
-    )
-)
+# The operator and the supervisor, end to end: live strip, keyboard forward, KPI table.
 KPI_CELL = f'#kpi-agencies tr[data-agency="{AGENCY}"] td[data-col="received"]'
 
 
@@ -245,7 +235,6 @@ def _kpi_count(browser: Browser, live_server: str) -> int:
         context.close()
 
 
-@pytest.mark.skipif(not MERGED, reason="needs h-live, h-triage and h-kpi (issue 10)")
 def test_done_when_a_new_report_appears_live_is_forwarded_by_keyboard_and_counted(
     page: Page, browser: Browser, live_server: str, engine: Engine
 ) -> None:
@@ -279,7 +268,6 @@ def _bearer(live_server: str, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {signed.json()['access_token']}"}
 
 
-@pytest.mark.skipif(not MERGED, reason="needs h-live's /dashboard/events and live.js (issue 10)")
 def test_live_changes_update_rows_in_place_and_new_ones_wait_in_the_strip(
     page: Page, live_server: str
 ) -> None:
