@@ -7,9 +7,9 @@ the browser does (``--parallel`` at a time), for four views: the default (open r
 report, and each with a category filter. It prints p50/p95/max ms and the largest tile per zoom
 and view, then the queue's first page (``/dashboard/queue.json``) under the same filters.
 
-The database is ``ioc_bench_map`` in the embedded cluster, filled with ``--reports`` reports by
-``ioc demo-data`` (when this branch has it; otherwise by a plainer SQL generator here) and kept
-between runs while it holds that many. The app is served with ``ioc serve --workers 2``.
+The database is the scale benchmarks' (``bench.serving.scale_database``), filled with
+``--reports`` reports by ``ioc demo-data`` and kept between runs. The app is served with
+``ioc serve --workers 2``.
 
 Run from the project root: ``IOC_DEMO=1 .venv/bin/python bench/map.py [--reports 1000000]``.
 """
@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,11 +33,10 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import httpx
 from sqlalchemy import create_engine, text
 
-from bench.serving import bench_database, serve
+from bench.serving import report_count, scale_database, serve
 from ioc.settings import PROJECT_ROOT
 from tests.ioc.serving import free_port
 
-DATABASE = "ioc_bench_map"
 PASSWORD = "demo12345"  # the demo password of ioc/cli.py
 ZOOMS = (5, 8, 11, 14, 17)
 SCREEN = (1440, 900)
@@ -51,38 +48,6 @@ VIEWS = {
     "all+category": f"state=all&category={CATEGORY}",
 }
 
-# A plainer generator than ``ioc demo-data``, for branches without it: points inside the wards
-# (as many per ward as its area allows), states along the lifecycle, dates over a year.
-GENERATE = text(
-    """
-    WITH wards AS (
-        SELECT id, geom, ST_Area(geom::geography) AS area FROM jurisdictions
-        WHERE level = 'ward' AND geom IS NOT NULL),
-    share AS (SELECT id, geom, ceil(:n * area / sum(area) OVER ())::int AS k FROM wards),
-    points AS (
-        SELECT s.id AS ward_id, (ST_Dump(ST_GeneratePoints(s.geom, s.k, :seed))).geom AS p
-        FROM share s WHERE s.k > 0),
-    numbered AS (
-        SELECT ward_id, p, row_number() OVER () AS i, random() AS r, random() AS r2
-        FROM points LIMIT :n),
-    categories AS (SELECT array_agg(id ORDER BY id) AS ids FROM categories)
-    INSERT INTO reports (tracking_code, state, category_id, description, location,
-        location_source, ward_id, priority, routing_reason, outside_coverage, due_at, overdue,
-        version, locale, keep_identity_private, status_token_hash, submitter_key, created_at)
-    SELECT 'PA-2090-' || lpad(i::text, 8, '0'),
-        CASE WHEN r < 0.08 THEN 'submitted' WHEN r < 0.15 THEN 'assigned'
-             WHEN r < 0.16 THEN 'returned' WHEN r < 0.26 THEN 'in_progress'
-             WHEN r < 0.29 THEN 'resolved' WHEN r < 0.30 THEN 'reopened'
-             WHEN r < 0.90 THEN 'published' WHEN r < 0.98 THEN 'rejected' ELSE 'duplicate' END,
-        c.ids[1 + floor(r2 * array_length(c.ids, 1))::int], 'Phản ánh số ' || i, p, 'given',
-        ward_id, CASE WHEN r2 < 0.1 THEN 'urgent' ELSE 'normal' END, '', false,
-        CASE WHEN r < 0.30 THEN now() + (r2 * 10 - 2) * interval '1 day' END,
-        r < 0.30 AND r2 < 0.2, 1, 'vi', true, repeat('0', 64), 'bench',
-        now() - random() * interval '365 days'
-    FROM numbered, categories c
-    """
-)
-
 
 @dataclass
 class Figures:
@@ -91,51 +56,6 @@ class Figures:
     ms: list[float] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
-
-
-def report_count(database_url: str) -> int:
-    """How many reports the bench database holds."""
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        count = int(conn.scalar(text("SELECT count(*) FROM reports")) or 0)
-    engine.dispose()
-    return count
-
-
-def fill(database_url: str, count: int, seed: int) -> None:
-    """Fill the (fresh) database with ``count`` reports."""
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "ioc", "demo-data", "--reports", str(count)]
-    env_url = {"IOC_DATABASE_URL": database_url, "IOC_DEMO": "1"}
-    has_demo_data = _has_demo_data(env_url)
-    if has_demo_data:
-        subprocess.run([*command, "--seed", str(seed)], env=_env(env_url), check=True)
-    engine = create_engine(database_url)
-    if not has_demo_data:
-        with engine.begin() as conn:
-            conn.execute(GENERATE, {"n": count, "seed": seed})
-    # As autovacuum would soon: statistics, and the visibility map of index-only scans.
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    engine.dispose()
-    how = "ioc demo-data" if has_demo_data else "the SQL generator"
-    print(f"{count} reports made by {how} in {time.perf_counter() - started:.0f} s")
-
-
-def _env(extra: dict[str, str]) -> dict[str, str]:
-    """The environment with these variables set."""
-    return {**os.environ, **extra}
-
-
-def _has_demo_data(env: dict[str, str]) -> bool:
-    """Whether this branch's CLI has ``ioc demo-data``."""
-    done = subprocess.run(
-        [sys.executable, "-m", "ioc", "demo-data", "--help"],
-        env=_env(env),
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
 
 
 def centres(database_url: str, count: int, seed: int) -> list[tuple[float, float]]:
@@ -252,15 +172,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=10)
     args = parser.parse_args()
-    marker = PROJECT_ROOT / "var" / "bench" / "map-reports.txt"
-    wanted = f"{args.reports} {args.seed}"
-    database_url = bench_database(DATABASE)
-    stale = not marker.exists() or marker.read_text() != wanted
-    if stale or report_count(database_url) < args.reports:
-        database_url = bench_database(DATABASE, fresh=True)
-        fill(database_url, args.reports, args.seed)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(wanted)
+    database_url = scale_database(args.reports, args.seed)
     random.seed(args.seed)
     places = centres(database_url, args.viewports, args.seed)
     media_root = PROJECT_ROOT / "var" / "bench" / "map-media"

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from ioc.cli import prepare_database
 from ioc.settings import PROJECT_ROOT, Settings
@@ -47,3 +48,39 @@ def serve(
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError("the server did not start")
+
+
+SCALE_DATABASE = "ioc_bench_scale"
+
+
+def report_count(url: str) -> int:
+    """How many reports a bench database holds."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = int(conn.scalar(text("SELECT count(*) FROM reports")) or 0)
+    engine.dispose()
+    return count
+
+
+def scale_database(count: int, seed: int) -> str:
+    """The database of the scale benchmarks (map, KPIs), holding ``count`` reports of ``ioc
+    demo-data``: made once, then kept between runs and shared while count and seed agree."""
+    marker = PROJECT_ROOT / "var" / "bench" / "scale-reports.txt"
+    wanted = f"{count} {seed}"
+    url = bench_database(SCALE_DATABASE)
+    if marker.exists() and marker.read_text() == wanted and report_count(url) >= count:
+        return url
+    url = bench_database(SCALE_DATABASE, fresh=True)
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "ioc", "demo-data", "--reports", str(count)]
+    environment = {**os.environ, "IOC_DATABASE_URL": url, "IOC_DEMO": "1"}
+    subprocess.run([*command, "--seed", str(seed)], env=environment, check=True)
+    # As autovacuum would soon: statistics, and the visibility map of index-only scans.
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    print(f"{count} reports made by ioc demo-data in {time.perf_counter() - started:.0f} s")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(wanted)
+    return url
