@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.admin import service as accounts
 from dashboard.admin.forms import FormErrors, NewAccountIn, validated
+from dashboard.kpi import rollup as kpi_rollup
 from dashboard.kpi.commands import kpi_group
 from ioc import db, jobs, logs
 from ioc.app import job_app
@@ -34,6 +36,7 @@ from reports.geo import demo_data
 from reports.intake import seed as reports_seed
 from reports.lifecycle import seed as lifecycle_seed
 from reports.lifecycle import seed_data as lifecycle_stories
+from reports.models import Report
 from routing import seed as routing_seed
 from routing.commands import routing_group
 from routing.models import Agency
@@ -360,6 +363,8 @@ DEMO_ADDRESSES = """
   Đăng nhập / Staff sign-in:       {base}/login
   API docs:                        {base}/api/docs
   Cơ quan xử lý / Agency workspace: {base}/agency
+  Điều hành IOC / Operators:       {base}/dashboard      (operator, supervisor)
+  Chỉ số / KPIs, daily bulletin:   {base}/dashboard/kpi  (supervisor)
   Demo sign-ins (password {password}): admin, supervisor, operator,
     and one per agency named by its code (e.g. ubnd-26526: UBND Phường Tam Thắng, Vũng Tàu)
 """
@@ -374,6 +379,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(db_start)
     ctx.invoke(db_migrate)
     ctx.invoke(seed, force=False)
+    ctx.invoke(demo_volume)
     click.echo(DEMO_ADDRESSES.format(base=f"http://{host}:{port}", password=DEMO_PASSWORD))
     # The job worker runs beside the server; Ctrl-C (or the server's end) stops both.
     worker_process = subprocess.Popen([sys.executable, "-m", "ioc.cli", "worker"])
@@ -382,6 +388,21 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     finally:
         worker_process.terminate()
         worker_process.wait(timeout=30)
+
+
+DEMO_VOLUME = 3000  # made-up reports of the past year, so that the dashboard and KPIs have a city
+
+
+@main.command("demo-volume", hidden=True)
+@pass_cli
+def demo_volume(cli: CliContext) -> None:
+    """Once per demo database: a year of made-up reports, and the KPI rollups of that year."""
+    with db.session_scope(cli.sessionmaker()) as session:
+        if (session.scalar(select(func.count()).select_from(Report)) or 0) >= DEMO_VOLUME:
+            return
+        loaded = demo_data.load(session, DEMO_VOLUME, seed=1, commit=session.commit)
+        days = kpi_rollup.rebuild(session, None, None, datetime.now(UTC))
+    click.echo(f"Demo: {loaded.reports} reports of the past year added, {days} days rolled up")
 
 
 @main.command("demo-data")
