@@ -241,9 +241,8 @@ class Generator:
         for start in range(0, len(created), size):
             began = time.monotonic()
             moments = created[start : start + size]
-            ids = reserve_ids(reader, len(moments))
-            reader.commit()  # a read-only transaction: no snapshot held between chunks
-            made = self.chunk(start, ids, moments)
+            made = self.chunk(start, reserve_ids(reader, len(moments)), moments)
+            reader.commit()  # it only read (routing) and took ids: no transaction left open
             self.making += time.monotonic() - began
             yield made
 
