@@ -7,28 +7,28 @@ the day: few reports at night, peaks in the morning and after work. Categories f
 published by Hue-S and Cổng 1022 (urban order, rubbish and roads first). About one report in
 twenty-five repeats an earlier report at the same place and is merged into it.
 
-Rows go in with COPY, a chunk per transaction: each chunk reserves its ids and its tracking codes
-(the gapless counter moves by the chunk's count in the same transaction, so later reports follow
-on without a collision), then the cell counts are rebuilt. Reports carry no media files and
-queue no notifications (they happened in the past); events carry no attachments.
+Rows go in with COPY, a chunk per transaction, made in one thread while the last chunk is
+written in the caller's (``reports.geo.demo_write``: tracking codes are given at write time, so
+the gapless counter never skips a number). The map-grid counts are rebuilt once at the end and
+the dashboards get one "bulk" notice. Reports carry no media files and queue no notifications
+(they happened in the past); events carry no attachments.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from psycopg import Cursor
-from sqlalchemy import Integer, func, literal, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ioc.auth.models import Role, User
@@ -45,14 +45,14 @@ from reports.geo.demo_world import (
     load_service_areas,
     load_wards,
 )
-from reports.models import TrackingCounter
+from reports.geo.demo_write import BULK_NOTICE, Chunk, Writer, may_quiet_triggers, pipeline
 from routing import seed as routing_seed
 from routing import service as routing
 from routing.models import Agency, AgencyMember
 from routing.sla import VN_TZ
 
 YEAR = timedelta(days=365)
-CHUNK = 20_000
+CHUNK = 10_000  # small enough that the first and the last chunk, not overlapped, are short
 # Shares of reports per category code (others: 1 each).
 CATEGORY_SHARES = {
     "trat-tu-do-thi": 20,
@@ -110,9 +110,10 @@ TIMES = [
     "extension_until",
     "created_at",
 ]
+COLUMN_NAMES = tuple(name.strip() for name in REPORT_COLUMNS.split(","))
 EVENT_COLUMNS = "report_id, at, actor_kind, user_id, from_state, to_state, action, note, payload"
 
-Earlier = tuple[int, str, float, tuple[float, float, int]]  # id, code, created, place
+Earlier = tuple[int, int, float, tuple[float, float, int]]  # id, position, created, place
 
 
 @dataclass
@@ -163,8 +164,11 @@ def _cast(db: Session) -> Cast:
     return Cast(first(Role.ioc_operator), first(Role.ioc_supervisor), staff)
 
 
-def load_world(db: Session, now: datetime) -> World:
-    """Wards, categories, service areas, routing, deadlines, agencies and the acting staff."""
+def load_world(db: Session, now: datetime, router: Session | None = None) -> World:
+    """Wards, categories, service areas, routing, deadlines, agencies and the acting staff.
+
+    Routing is asked through ``router`` (by default ``db``) while the rows are made.
+    """
     wards = load_wards(db)
     weights = np.array([w.weight for w in wards])
     categories = load_categories(db)
@@ -179,7 +183,7 @@ def load_world(db: Session, now: datetime) -> World:
         categories,
         shares / shares.sum(),
         load_service_areas(db),
-        Router(db, now),
+        Router(router or db, now),
         _deadlines(db, categories, now - YEAR - timedelta(days=2), now),
         agencies,
         agency_ids(db),
@@ -220,6 +224,7 @@ class Generator:
         default_factory=lambda: defaultdict(lambda: deque(maxlen=20))
     )
     states: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    making: float = 0.0  # seconds spent making rows
 
     def places(self, n: int) -> tuple[Any, Any, Any, Any]:
         """Wards, longitudes, latitudes and service-area masks of ``n`` new reports."""
@@ -231,26 +236,40 @@ class Generator:
             xs[where], ys[where] = world.wards[index].draw(self.rng, len(where))
         return picks, xs, ys, world.areas.masks(xs, ys)
 
-    def chunk(self, ids: list[int], codes: list[str], created: Any) -> tuple[list[Any], list[Any]]:
-        """The report rows and event rows of one chunk."""
+    def chunks(self, reader: Session, created: Any, size: int) -> Iterator[Chunk]:
+        """The load's chunks in order, ids taken from the sequence through ``reader``."""
+        for start in range(0, len(created), size):
+            began = time.monotonic()
+            moments = created[start : start + size]
+            made = self.chunk(start, reserve_ids(reader, len(moments)), moments)
+            reader.commit()  # it only read (routing) and took ids: no transaction left open
+            self.making += time.monotonic() - began
+            yield made
+
+    def chunk(self, start: int, ids: list[int], created: Any) -> Chunk:
+        """The report rows and event rows of one chunk (without their tracking codes)."""
         n = len(ids)
         picks, xs, ys, masks = self.places(n)
         kinds = self.rng.choice(len(self.world.categories), size=n, p=self.world.shares)
-        reports: list[Any] = []
-        events: list[Any] = []
+        reports: list[list[Any]] = []
+        events: list[list[Any]] = []
+        duplicates: list[tuple[int, int]] = []
         for i in range(n):
             ward = self.world.wards[picks[i]]
             category = self.world.categories[kinds[i]]
             place = (float(xs[i]), float(ys[i]), int(masks[i]))
-            story = self.story(ids[i], codes[i], float(created[i]), ward, category, place)
+            story = self.story(ids[i], start + i, float(created[i]), ward, category, place)
             reports.append(self.report_row(story))
-            events.extend(story.events)
-        return reports, events
+            for event in story.events:
+                if event[6] == "mark_duplicate":
+                    duplicates.append((len(events), event[8]["of"]))
+                events.append(event_row(event))
+        return Chunk(start, created, reports, events, duplicates)
 
     def story(
         self,
         id_: int,
-        code: str,
+        position: int,
         created: float,
         ward: Ward,
         category: CategoryInfo,
@@ -263,11 +282,11 @@ class Generator:
         if candidates and self.chance.random() < REPEATS:
             other = self.chance.choice(candidates)
             if created - other[2] < 14 * 86400:  # a repeat of a report of the last two weeks
-                original = (other[0], other[1])
+                original = (other[0], other[1])  # its id and its position in the load
                 place = other[3]
         lon, lat, mask = place
         route = self.world.router.route(category, ward, mask, lon, lat)
-        report = self.new_report(id_, code, created, category, route, (lon, lat))
+        report = self.new_report(id_, created, category, route, (lon, lat))
         story = Story(
             self.chance,
             self.now.timestamp(),
@@ -278,7 +297,7 @@ class Generator:
         play(story, self.plan(route, ward, category, original))
         self.states[report["state"]] += 1
         if report["state"] not in ("rejected", "duplicate"):
-            candidates.append((id_, code, created, (lon, lat, mask)))
+            candidates.append((id_, position, created, (lon, lat, mask)))
         return story
 
     def plan(self, route: Route, ward: Ward, category: CategoryInfo, original: Any) -> Plan:
@@ -298,7 +317,6 @@ class Generator:
     def new_report(
         self,
         id_: int,
-        code: str,
         created: float,
         category: CategoryInfo,
         route: Route,
@@ -313,7 +331,7 @@ class Generator:
         report = dict.fromkeys(TIMES)
         report |= {
             "id": id_,
-            "tracking_code": code,
+            "tracking_code": None,  # given when written
             "state": "submitted",
             "category_id": category.id,
             "description": chance.choice(DESCRIPTIONS.get(category.code, OTHER_DESCRIPTION)),
@@ -346,21 +364,28 @@ class Generator:
         return report
 
     @staticmethod
-    def report_row(story: Story) -> tuple[Any, ...]:
+    def report_row(story: Story) -> list[Any]:
         """The report's COPY row."""
         r = story.report
         for name in TIMES:
-            r[name] = iso(r[name])
+            if r[name] is not None:
+                r[name] = iso(r[name])
         if r["state"] == "duplicate":  # its reporter would follow the original: no contact kept
             r["reporter_phone"] = r["reporter_email"] = None
-        return tuple(r[name.strip()] for name in REPORT_COLUMNS.split(","))
+        return [r[name] for name in COLUMN_NAMES]
 
 
-def event_row(event: tuple[Any, ...]) -> tuple[Any, ...]:
-    """An event's COPY row."""
+def event_row(event: tuple[Any, ...]) -> list[Any]:
+    """An event's COPY row (a duplicate's payload is written with the original's code)."""
     report_id, at, kind, user, from_state, to_state, action, note, payload = event
-    text_payload = json.dumps(payload, ensure_ascii=False)
-    return (report_id, iso(at), kind, user, from_state, to_state, action, note, text_payload)
+    text_payload = payload_text(tuple(payload.items())) if payload else "{}"
+    return [report_id, iso(at), kind, user, from_state, to_state, action, note, text_payload]
+
+
+@functools.lru_cache(maxsize=4096)
+def payload_text(items: tuple[tuple[str, Any], ...]) -> str:
+    """A payload as JSON; most repeat (reasons, agencies, results), so they are kept."""
+    return json.dumps(dict(items), ensure_ascii=False)
 
 
 def reserve_ids(db: Session, n: int) -> list[int]:
@@ -368,38 +393,6 @@ def reserve_ids(db: Session, n: int) -> list[int]:
     series = func.generate_series(1, n).table_valued("i")
     nextval = func.nextval(func.pg_get_serial_sequence("reports", "id"))
     return list(db.scalars(select(nextval).select_from(series)))
-
-
-def reserve_codes(db: Session, created: Any) -> list[str]:
-    """Tracking codes for reports created at these (sorted) moments, per year in order.
-
-    The counter of each year moves by the number of its reports in one upsert: later reports,
-    demo or real, continue after them.
-    """
-    years = [datetime.fromtimestamp(t, VN_TZ).year for t in created]
-    codes: list[str] = []
-    for year in sorted(set(years)):
-        count = years.count(year)
-        statement = (
-            insert(TrackingCounter)
-            .values(year=year, last=literal(count, Integer))
-            .on_conflict_do_update(
-                index_elements=[TrackingCounter.year], set_={"last": TrackingCounter.last + count}
-            )
-            .returning(TrackingCounter.last)
-        )
-        last = db.scalars(statement).one()
-        codes.extend(f"PA-{year}-{number:06d}" for number in range(last - count + 1, last + 1))
-    return codes
-
-
-def copy_rows(db: Session, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
-    """COPY rows into a table through the session's own connection."""
-    driver = db.connection().connection.driver_connection
-    cursor: Cursor[Any] = driver.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 @dataclass(frozen=True)
@@ -427,35 +420,67 @@ def load(
     progress: Callable[[str], None] = lambda _: None,
     chunk: int = CHUNK,
 ) -> Loaded:
-    """Generate and COPY ``n`` reports with their events, a chunk per ``commit``; then the cells."""
+    """Generate and COPY ``n`` reports with their events, a chunk per ``commit``; then the cells.
+
+    The rows are made in a thread that asks routing and the id sequence through a session of
+    its own (reads only); everything is written through ``db``.
+    """
     started = time.monotonic()
     now = now or datetime.now(UTC)
-    world = load_world(db, now)
-    rng = np.random.default_rng(seed)
-    chance = random.Random(seed)  # noqa: S311 - made-up data, reproducible by its seed
-    generator = Generator(world, now, seed, rng, chance, max(n // 3, 1))
-    created = created_times(rng, n, now)
-    events, making, writing = 0, 0.0, 0.0
-    for start in range(0, n, chunk):
-        moments = created[start : start + chunk]
+    reader = Session(db.get_bind().engine)
+    try:
+        world = load_world(db, now, reader)
+        rng = np.random.default_rng(seed)
+        chance = random.Random(seed)  # noqa: S311 - made-up data, reproducible by its seed
+        generator = Generator(world, now, seed, rng, chance, max(n // 3, 1))
+        created = created_times(rng, n, now)
+        quiet = may_quiet_triggers(db)
+        writer = Writer(db, REPORT_COLUMNS, EVENT_COLUMNS, commit, quiet)
+        tally = Tally(n, started, generator, progress)
+        pipeline(generator.chunks(reader, created, chunk), lambda c: tally.write(writer, c))
+    finally:
+        reader.close()
+    finish(db, commit, progress)
+    return Loaded(n, tally.events, time.monotonic() - started, dict(generator.states))
+
+
+@dataclass
+class Tally:
+    """Writes chunks and tells the progress."""
+
+    n: int
+    started: float
+    generator: Generator
+    progress: Callable[[str], None]
+    done: int = 0
+    events: int = 0
+    writing: float = 0.0
+
+    def write(self, writer: Writer, chunk: Chunk) -> None:
+        """Write a chunk, then tell how far the load is."""
         began = time.monotonic()
-        ids = reserve_ids(db, len(moments))
-        report_rows, event_rows = generator.chunk(ids, reserve_codes(db, moments), moments)
-        rows = [event_row(e) for e in event_rows]
-        made = time.monotonic()
-        copy_rows(db, "reports", REPORT_COLUMNS, report_rows)
-        copy_rows(db, "report_events", EVENT_COLUMNS, rows)
-        commit()
-        making, writing = making + made - began, writing + time.monotonic() - made
-        events += len(event_rows)
-        done, spent = start + len(moments), time.monotonic() - started
-        progress(
-            f"{done}/{n} reports, {events} events, {done / spent:.0f} reports/s "
-            f"(making rows {making:.1f} s, writing {writing:.1f} s)"
+        writer.write(chunk)
+        self.writing += time.monotonic() - began
+        self.done += len(chunk.reports)
+        self.events += len(chunk.events)
+        spent = time.monotonic() - self.started
+        self.progress(
+            f"{self.done}/{self.n} reports, {self.events} events, {self.done / spent:.0f} "
+            f"reports/s (making rows {self.generator.making:.1f} s and writing "
+            f"{self.writing:.1f} s, at the same time)"
         )
+
+
+def finish(db: Session, commit: Callable[[], None], progress: Callable[[str], None]) -> None:
+    """Rebuild the map-grid counts, tell the dashboards, analyse the tables."""
     began = time.monotonic()
     cells.rebuild(db)
+    db.execute(BULK_NOTICE)  # the live trigger was quiet: the dashboards refresh once
+    commit()
+    rebuilt = time.monotonic()
     db.execute(text("ANALYZE reports, report_events, report_cells, report_cells_daily"))
     commit()
-    progress(f"cells rebuilt and tables analysed in {time.monotonic() - began:.1f} s")
-    return Loaded(n, events, time.monotonic() - started, dict(generator.states))
+    progress(
+        f"cells rebuilt in {rebuilt - began:.1f} s, tables analysed in "
+        f"{time.monotonic() - rebuilt:.1f} s"
+    )

@@ -188,7 +188,9 @@ class Plan:
 
     agency: tuple[int, str, str] | None  # id, code, name: the suggestion or the IOC's choice
     other_agency: tuple[int, str, str] | None  # where a returned report goes next
-    original: tuple[int, str] | None  # an earlier report at the same place this one repeats
+    # An earlier report at the same place this one repeats: its id and its position in the load
+    # (the event's payload names it by that position until it is written with the code).
+    original: tuple[int, int] | None
     may_be_complex: bool
 
 

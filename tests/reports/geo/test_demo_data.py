@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.orm import Session, aliased
 
 from ioc.auth.models import Role
 from ioc.settings import Settings
-from reports.geo import demo_data
+from reports.geo import demo_data, demo_write
 from reports.lifecycle.service import ActionInput, Actor, apply_action
 from reports.models import ActorKind, Report, ReportEvent, TrackingCounter
 from reports.tracking.codes import CODE_PATTERN
@@ -139,3 +140,66 @@ def test_cells_match_and_stay_exact_after_real_intake_and_actions(
     apply_action(dbs, settings, created["id"], "relocate", actor, ActionInput(**place))
     dbs.flush()
     assert_cells_exact(dbs)
+
+
+def test_a_duplicate_names_its_original_by_code(
+    dbs: Session, before: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo_data, "REPEATS", 0.5)  # many repeats, of earlier chunks too
+    demo_data.load(dbs, 200, seed=3, chunk=40)
+    original = aliased(Report)
+    rows = dbs.execute(
+        select(ReportEvent.payload, original.tracking_code, Report.id, original.id)
+        .join(Report, Report.id == ReportEvent.report_id)
+        .join(original, original.id == Report.duplicate_of_id)
+        .where(Report.id > before, ReportEvent.action == "mark_duplicate")
+    ).all()
+    chunks = {((copy - before - 1) // 40, (first - before - 1) // 40) for *_, copy, first in rows}
+    assert any(mine != its for mine, its in chunks)  # some originals were written before
+    for payload, code, *_ in rows:
+        assert payload == {"of": code}
+
+
+def test_the_quiet_triggers_are_enabled_again(dbs: Session, loaded: demo_data.Loaded) -> None:
+    enabled = dbs.execute(
+        text("SELECT tgname, tgenabled FROM pg_trigger WHERE tgname = ANY(:names)"),
+        {"names": [trigger for _, trigger in demo_write.QUIET]},
+    ).all()
+    assert sorted(enabled) == [("report_cells_insert", "O"), ("report_events_live", "O")]
+
+
+def _chunk(start: int) -> demo_write.Chunk:
+    return demo_write.Chunk(start, [], [], [], [])
+
+
+def test_the_pipeline_writes_every_chunk_in_order() -> None:
+    written: list[int] = []
+    demo_write.pipeline((_chunk(i) for i in range(5)), lambda c: written.append(c.start))
+    assert written == [0, 1, 2, 3, 4]
+
+
+def test_an_error_in_the_maker_stops_the_load() -> None:
+    def chunks() -> Iterator[demo_write.Chunk]:
+        yield _chunk(0)
+        raise ValueError("no more places")
+
+    written: list[int] = []
+    with pytest.raises(ValueError, match="no more places"):
+        demo_write.pipeline(chunks(), lambda c: written.append(c.start))
+    assert written == [0]
+
+
+def test_an_error_in_the_writer_stops_the_maker() -> None:
+    made: list[int] = []
+
+    def chunks() -> Iterator[demo_write.Chunk]:
+        for i in range(100):
+            made.append(i)
+            yield _chunk(i)
+
+    def write(chunk: demo_write.Chunk) -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        demo_write.pipeline(chunks(), write)
+    assert len(made) <= 3  # the one written, the one waiting, the one being made
