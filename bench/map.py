@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=2, help="tile requests at a time")
     parser.add_argument("--rounds", type=int, default=50, help="queue requests per view")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     database_url = scale_database(args.reports, args.seed)
     random.seed(args.seed)

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ioc.cli import DEMO_PASSWORD
-from ioc.settings import PROJECT_ROOT
 from reports.models import Report, ReportState
 from routing.sla import VN_TZ
 from tests.reports import media_samples as samples
@@ -249,7 +248,11 @@ def test_done_when_a_new_report_appears_live_is_forwarded_by_keyboard_and_counte
     expect(page.locator("#queue .queue-row").first).to_have_attribute("data-code", code)
     page.keyboard.press("Enter")
     expect(page.locator("#panel-body")).to_contain_text(code)
+    # The panel's forms arrive with the fragment: the key acts once they are there.
+    forward = page.locator('#panel-body [data-key="f"]')
+    expect(forward).to_be_visible()
     page.keyboard.press("f")
+    expect(forward).to_be_focused()
     page.keyboard.press("Enter")
     expect(_row(page, code)).to_have_attribute("data-state", "assigned", timeout=10_000)
     with Session(engine) as db:
