@@ -1,6 +1,7 @@
 """Benchmark of live updates: SSE clients, state changes at a steady rate, delay commit → client.
 
-It prepares its own database (``ioc_bench_live`` in the embedded cluster, recreated), clones
+It prepares its own database (``ioc_bench_live`` in the embedded cluster, recreated; or, with
+``--scale N``, uses the scale benchmarks' database of N reports), clones
 ``--reports`` submitted reports with SQL (as bench/lifecycle.py does), serves the app with
 ``ioc serve --workers W`` and opens ``--clients`` streams of ``GET /dashboard/events`` (the demo
 operator's bearer token), spread over ``--procs`` processes of asyncio + httpx. Once every
@@ -33,11 +34,11 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import httpx
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from bench.lifecycle import PASSWORD, clone, staff_photo, template_report
-from bench.serving import bench_database, serve
+from bench.serving import bench_database, scale_database, serve
 from ioc.auth.models import User
 from ioc.settings import PROJECT_ROOT, Settings
 from reports.lifecycle.service import ActionInput, Actor, apply_action
@@ -187,6 +188,15 @@ def print_figures(committed: dict[int, float], arrivals: list[Arrivals], rate: f
     return met
 
 
+def clones(database_url: str) -> int:
+    """How many reports the changes can cycle over (made by an earlier run)."""
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        count = conn.scalar(select(func.count()).where(Report.tracking_code.like("PA-2099-%")))
+    engine.dispose()
+    return int(count or 0)
+
+
 def token_of(url: str) -> str:
     """A bearer token of the demo operator."""
     body = {"username": "operator", "password": PASSWORD}
@@ -236,8 +246,14 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=500, help="reports the changes cycle over")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--grace", type=float, default=3, help="seconds to wait for stragglers")
+    parser.add_argument(
+        "--scale", type=int, default=0, help="run in the scale database of N reports (as map.py)"
+    )
     args = parser.parse_args()
-    database_url = bench_database(DATABASE, fresh=True)
+    if args.scale:
+        database_url = scale_database(args.scale, 1)
+    else:
+        database_url = bench_database(DATABASE, fresh=True)
     media_root = PROJECT_ROOT / "var" / "bench" / "live-media"
     shutil.rmtree(media_root, ignore_errors=True)
     media_root.mkdir(parents=True)
@@ -246,8 +262,9 @@ def main() -> None:
     server = serve(database_url, media_root, args.workers, port, env)
     url = f"http://127.0.0.1:{port}"
     try:
-        template_report(url, staff_photo())
-        clone(database_url, args.reports)
+        if not args.scale or not clones(database_url):  # the scale database keeps its clones
+            template_report(url, staff_photo())
+            clone(database_url, args.reports)
         committed, arrivals, kept = run(url, database_url, args)
     finally:
         server.terminate()

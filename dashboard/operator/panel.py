@@ -36,7 +36,7 @@ from routing.models import Agency, Category
 from routing.sla import Priority
 
 A = Action
-# The IOC's actions in the order the panel shows them, with their shortcut keys (the page's keyboard help lists them).
+# The IOC's actions in the order the panel shows them, with their shortcut keys (listed on "?").
 KEYS: dict[str, str] = {
     A.verify_forward.value: "f",
     A.reject.value: "r",
