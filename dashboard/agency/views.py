@@ -9,8 +9,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
+from dashboard import media
 from dashboard.agency import actions, page
 from dashboard.agency import queries as q
 from dashboard.agency.deps import AgencyActor, AgencyReport
@@ -23,7 +24,6 @@ from ioc.errors import InvalidInput, NotFound, PayloadTooLarge
 from ioc.i18n import N_
 from ioc.web import SessionDep, SettingsDep, templating
 from reports.lifecycle.service import Actor
-from reports.media.store import MediaStore
 from reports.models import STATE_LABELS, ReportState
 from routing.models import Agency
 
@@ -128,17 +128,7 @@ def video_file(
     db: SessionDep, settings: SettingsDep, report: AgencyReport, media_id: int
 ) -> Response:
     """A report's video, to staff who may see the report (videos are never public)."""
-    item = db.scalar(q.video(report.id, media_id))
-    if item is None:
-        raise NotFound()
-    try:
-        path = MediaStore(settings.media_dir).path(item.original_path)
-    except ValueError:
-        raise NotFound() from None
-    if not path.is_file():
-        raise NotFound()
-    headers = {"Cache-Control": "private, max-age=3600"}
-    return FileResponse(path, media_type=item.mime, headers=headers)
+    return media.video_response(db, settings, report.id, media_id)
 
 
 @router.post("/reports/{tracking_code}/{action}")

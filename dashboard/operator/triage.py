@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl, urlencode
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
-from dashboard.agency import queries as agency_queries
+from dashboard import media
 from dashboard.agency.actions import check_csrf, read_action_form
 from dashboard.operator import panel, reject_templates
 from dashboard.operator.deps import OperatorActor
@@ -30,7 +30,6 @@ from ioc.web import SessionDep, SettingsDep
 from reports.deps import staff_report
 from reports.lifecycle.rules import Action
 from reports.lifecycle.service import ActionInput, Actor, apply_action
-from reports.media.store import MediaStore
 from reports.models import Report
 from routing import service as routing_service
 
@@ -127,17 +126,7 @@ def video_file(
     db: SessionDep, settings: SettingsDep, report: OperatorReport, media_id: int
 ) -> Response:
     """A report's video, for the IOC (videos are never public)."""
-    item = db.scalar(agency_queries.video(report.id, media_id))
-    if item is None:
-        raise NotFound()
-    try:
-        path = MediaStore(settings.media_dir).path(item.original_path)
-    except ValueError:
-        raise NotFound() from None
-    if not path.is_file():
-        raise NotFound()
-    headers = {"Cache-Control": "private, max-age=3600"}
-    return FileResponse(path, media_type=item.mime, headers=headers)
+    return media.video_response(db, settings, report.id, media_id)
 
 
 @router.post("/{tracking_code}/actions/{action}")
