@@ -25,6 +25,11 @@ from reports.tracking.codes import visibility
 CACHE: Final = "private, max-age=86400"
 
 
+def video_mime(relative: str) -> str:
+    """The MIME type of a public copy, from its extension."""
+    return MIME_OF_EXTENSION.get(relative.rsplit(".", 1)[-1], "application/octet-stream")
+
+
 def video_report(relative: str) -> Select[Report]:
     """The report whose video has this public copy."""
     return (
@@ -54,5 +59,4 @@ def video_response(path: Path, if_none_match: str | None) -> Response:
         return Response(status_code=304, headers=headers)
     if not path.is_file():
         raise NotFound()
-    mime = MIME_OF_EXTENSION.get(path.suffix.removeprefix("."), "application/octet-stream")
-    return FileResponse(path, media_type=mime, headers=headers)
+    return FileResponse(path, media_type=video_mime(path.name), headers=headers)
