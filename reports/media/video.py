@@ -1,9 +1,9 @@
 """Videos: duration, size and a poster frame, probed with PyAV (FFmpeg).
 
-Videos are kept as uploaded. We do not transcode, and stripping metadata from video containers
-(GPS in MP4/QuickTime ``udta`` and ``meta`` atoms, Matroska tags) is out of scope: the video file
-is therefore only ever stored privately. What is public is its poster frame, as metadata-free
-JPEGs made like photo derivatives.
+Videos are kept as uploaded, privately: the container carries GPS (MP4/QuickTime ``udta`` and
+``meta`` atoms, Matroska tags) and device names. At upload, what is public is the poster frame, as
+metadata-free JPEGs made like photo derivatives; a job then makes the video's public copy, a remux
+with no metadata (``reports.media.remux``, ``reports.media.videos``).
 
 The demuxer is the one the content was sniffed as (never FFmpeg's own probing, which knows
 playlist formats that can reach for other files), and every packet of the video stream is read, so
