@@ -26,6 +26,7 @@ from ioc.web import (
 )
 from reports import queries
 from reports.deps import base_url, load_report
+from reports.feedback import models as feedback_models  # noqa: F401 - registers the table
 from reports.lifecycle.form import TEXT_LIMITS, TOO_LONG
 from reports.lifecycle.schemas import ReopenIn
 from reports.lifecycle.service import ActionInput, Actor, apply_action
