@@ -109,7 +109,7 @@ def status_page(
 ) -> Response:
     """The status page of a report: public facts, or everything through the private link."""
     report = load_report(request, db, tracking_code, t, user)
-    return _status(request, db, report, t, user, reopen_form(report, settings, t))
+    return _status(request, db, report, t, user, reopen_form(db, report, settings, t))
 
 
 def _status(
@@ -136,7 +136,7 @@ def reopen(
 ) -> Response:
     """The resident reopens a published report from the private status page (the token)."""
     report = load_report(request, db, tracking_code, form.t or None, None)
-    if not form.t or not token_matches(report, form.t):
+    if not form.t or not token_matches(db, report, form.t):
         raise Forbidden(BAD_TOKEN, field="t")
     try:
         if len(form.note) > MAX_NOTE:
