@@ -26,7 +26,7 @@ NOT_PUBLISHED = N_("The result of this report is not published: it cannot be rat
 TOO_LATE = N_(
     "A rating can be changed within %(days)s days of the result's publication; that time is over."
 )
-UNKNOWN_VALUE = N_("Choose one of: satisfied, acceptable, not satisfied.")
+UNKNOWN_VALUE = N_("Choose a rating: %(values)s.")
 COMMENT_TOO_LONG = N_("At most %(n)s characters.")
 
 
@@ -43,7 +43,8 @@ def check_input(sent: RatingIn) -> tuple[RatingValue, str]:
     try:
         value = RatingValue(sent.value.strip())
     except ValueError:
-        raise InvalidInput(UNKNOWN_VALUE, field="value") from None
+        values = ", ".join(v.value for v in RatingValue)
+        raise InvalidInput(UNKNOWN_VALUE, field="value", values=values) from None
     comment = sent.comment.strip()
     if len(comment) > MAX_COMMENT:
         raise InvalidInput(COMMENT_TOO_LONG, field="comment", n=MAX_COMMENT)
