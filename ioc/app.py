@@ -38,6 +38,7 @@ from ioc.web import views as frame_views
 from ioc.web.middleware import RequestContext
 from reports import api as reports_api
 from reports import views as reports_views
+from reports.feedback import views as feedback_views
 from reports.lifecycle import api as lifecycle_api
 from reports.lifecycle import sweep as deadline_sweep
 from reports.media import sweep as media_sweep
@@ -149,6 +150,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         operator_tile_views.router,
         operator_views.router,
         kpi_views.router,
+        feedback_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

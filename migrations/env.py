@@ -13,6 +13,7 @@ import dashboard.kpi.models
 import dashboard.operator.reject_templates  # noqa: F401
 import ioc.auth.models
 import ioc.db.seeding  # noqa: F401
+import reports.feedback.models
 import reports.geo.models
 import reports.models
 import reports.notify.models  # noqa: F401

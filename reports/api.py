@@ -196,14 +196,10 @@ def follow_report(
 ) -> FollowOut:
     """Follow an open report by its tracking code instead of filing the same problem again."""
     load_report(request, db, tracking_code, None, user)  # a lookup by code: counted and limited
-    report = service.follow(
+    followed = service.follow(
         db, settings, tracking_code, contact or FollowIn(), client_address(request)
     )
-    return FollowOut(
-        tracking_code=report.tracking_code,
-        following=True,
-        status_page=status.status_page(base_url(request), report.tracking_code),
-    )
+    return _followed(db, settings, followed, base_url(request))
 
 
 @router.post("/api/v1/reports/nearby/{handle}/follow", status_code=201, response_model=FollowOut)
@@ -216,20 +212,26 @@ def follow_nearby(
 ) -> FollowOut:
     """Follow a report that the duplicate hint showed, by its handle (``follow_url``).
 
-    The answer names the report only once it is public (verified).
+    The answer names the report, with the follower's own private link, only once it is public
+    (verified).
     """
     report_id = tracking.report_id_of(settings.secret_key, handle)
     found = db.scalar(queries.open_report_by_id(report_id)) if report_id is not None else None
-    report = service.follow_open(
-        db, settings, found, contact or FollowIn(), client_address(request)
+    public = found is not None and found.state in PUBLIC_STATES
+    followed = service.follow_open(
+        db, settings, found, contact or FollowIn(), client_address(request), with_link=public
     )
-    if report.state not in PUBLIC_STATES:
+    return _followed(db, settings, followed, base_url(request))
+
+
+def _followed(db: Session, settings: Settings, followed: service.Followed, base: str) -> FollowOut:
+    """The answer to a follow: the follower's private link, also sent where they gave contacts."""
+    if followed.token is None:
         return FollowOut(following=True)
-    return FollowOut(
-        tracking_code=report.tracking_code,
-        following=True,
-        status_page=status.status_page(base_url(request), report.tracking_code),
-    )
+    code = followed.report.tracking_code
+    private = status.status_page(base, code, followed.token)
+    notify.queue_follow(db, settings, followed.report, followed.follower, private)
+    return FollowOut(tracking_code=code, following=True, status_page=private)
 
 
 @router.get("/media/{area}/{first}/{second}/{name}")

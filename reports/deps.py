@@ -52,7 +52,7 @@ def load_report(
         if is_tracking_code(tracking_code)
         else None
     )
-    if not tracking.is_privileged(report, token, user):
+    if not tracking.is_privileged(db, report, token, user):
         settings: Settings = request.app.state.settings
         wait = tracking.count_lookup(
             db, settings.secret_key, client_address(request), settings.intake.lookups_per_minute

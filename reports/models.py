@@ -282,6 +282,9 @@ class Follower(TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
     submitter_key: Mapped[str] = mapped_column(String(64))
+    # The follower's own private status link (reports.tracking.codes.token_hash); None for
+    # followers from before migration 0011 and for the reporter added by a merge.
+    status_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdempotencyKey(TimestampMixin, Base):

@@ -26,6 +26,7 @@ from ioc.web import (
 )
 from reports import queries
 from reports.deps import base_url, load_report
+from reports.feedback.page import RatingForm, rating_form
 from reports.lifecycle.form import TEXT_LIMITS, TOO_LONG
 from reports.lifecycle.schemas import ReopenIn
 from reports.lifecycle.service import ActionInput, Actor, apply_action
@@ -108,10 +109,10 @@ def status_page(
 ) -> Response:
     """The status page of a report: public facts, or everything through the private link."""
     report = load_report(request, db, tracking_code, t, user)
-    return _status(request, db, report, t, user, reopen_form(report, settings, t))
+    return render_status(request, db, report, t, user, reopen_form(db, report, settings, t))
 
 
-def _status(
+def render_status(
     request: Request,
     db: Session,
     report: Report,
@@ -119,9 +120,19 @@ def _status(
     user: User | None,
     reopen: ReopenForm | None,
     code: int = 200,
+    *,
+    rating: RatingForm | None = None,
 ) -> Response:
+    """The status page; the private link's holder also gets the rating form (or ``rating``)."""
     shown = status.report_status(db, report, t, base_url(request), user)
-    context = {"report": shown, "open": report.state in OPEN_STATES, "tz": VN_TZ, "reopen": reopen}
+    settings: Settings = request.app.state.settings
+    context = {
+        "report": shown,
+        "open": report.state in OPEN_STATES,
+        "tz": VN_TZ,
+        "reopen": reopen,
+        "rating": rating or rating_form(db, report, settings, t),
+    }
     return templating.render(request, "report_status.html", context, status=code)
 
 
@@ -135,7 +146,7 @@ def reopen(
 ) -> Response:
     """The resident reopens a published report from the private status page (the token)."""
     report = load_report(request, db, tracking_code, form.t or None, None)
-    if not form.t or not token_matches(report, form.t):
+    if not form.t or not token_matches(db, report, form.t):
         raise Forbidden(BAD_TOKEN, field="t")
     try:
         if len(form.note) > MAX_NOTE:
@@ -147,6 +158,6 @@ def reopen(
         report = load_report(request, db, tracking_code, form.t, None)
         message = i18n.gettext(error.detail, **error.params)
         again = reopen_again(report, settings, form.t, form.note, message)
-        return _status(request, db, report, form.t, None, again, error.status)
+        return render_status(request, db, report, form.t, None, again, error.status)
     url = f"/r/{tracking_code}?{urlencode({'t': form.t})}"
     return RedirectResponse(url, status_code=303)

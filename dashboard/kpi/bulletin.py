@@ -34,6 +34,7 @@ FIGURES = (
     ("overdue", N_("Deadlines missed")),
     ("returned", N_("Returned by agencies")),
     ("reopened", N_("Reopened by residents")),
+    ("satisfaction", N_("Satisfaction with the results published")),
 )
 
 
@@ -112,6 +113,7 @@ def context(db: Session, day: date, now: datetime) -> dict[str, Any]:
     shown = {
         "on_time_rate": display.rate(tally.on_time_rate),
         "median": display.hours(tally.median_hours),
+        "satisfaction": display.satisfaction(figures.total_satisfaction),
     }
     lines = [(i18n.gettext(label), shown.get(key, str(values[key]))) for key, label in FIGURES]
     missed_rows = [_missed(row) for row in db.execute(missed(day))]
@@ -191,7 +193,7 @@ def _table(doc: Any, header: list[str], rows: list[Any]) -> None:
 
 def _agency_header() -> list[str]:
     names = (N_("Agency"), N_("Received"), N_("Results"), N_("On time"), N_("Overdue"))
-    more = (N_("Median time"), N_("Returned"), N_("Reopened"))
+    more = (N_("Median time"), N_("Returned"), N_("Reopened"), N_("Satisfaction"))
     return [i18n.gettext(name) for name in (*names, *more)]
 
 
@@ -205,6 +207,7 @@ def _agency_cells(row: page.AgencyRow) -> list[str]:
         display.hours(row.median),
         str(row.returned),
         str(row.reopened),
+        display.rate(row.satisfaction),
     ]
 
 

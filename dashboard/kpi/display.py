@@ -6,6 +6,7 @@ from datetime import date
 
 from ioc import i18n
 from ioc.i18n import N_
+from reports.feedback.queries import Satisfaction
 
 DASH = "—"
 
@@ -13,6 +14,13 @@ DASH = "—"
 def rate(value: float | None) -> str:
     """A rate as a whole percentage; a dash without any result."""
     return DASH if value is None else f"{round(value * 100)}%"
+
+
+def satisfaction(rated: Satisfaction) -> str:
+    """A satisfaction rate with the number of ratings behind it; a dash without any."""
+    if not rated.rated:
+        return DASH
+    return i18n.gettext(N_("%(rate)s of %(n)s ratings"), rate=rate(rated.rate), n=rated.rated)
 
 
 def hours(value: float | None) -> str:

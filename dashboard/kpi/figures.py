@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from dashboard.kpi import histogram
 from dashboard.kpi import queries as q
 from dashboard.kpi.models import NO_AGENCY
+from reports.feedback.models import Rating
+from reports.feedback.queries import Satisfaction, satisfaction_by
 from routing.sla import VN_TZ
 
 
@@ -58,6 +60,8 @@ class Figures:
     by_day: dict[date, Tally] = field(default_factory=dict)
     by_agency: dict[int, Tally] = field(default_factory=dict)
     live_days: list[date] = field(default_factory=list)
+    # Ratings of the results published in the period, per agency (always live: see add_ratings).
+    satisfaction: dict[int, Satisfaction] = field(default_factory=dict)
 
     def day(self, day: date) -> Tally:
         """The tally of one day (created empty)."""
@@ -74,6 +78,11 @@ class Figures:
         for tally in self.by_day.values():
             whole.merge(tally)
         return whole
+
+    @property
+    def total_satisfaction(self) -> Satisfaction:
+        """The ratings of the whole period."""
+        return sum(self.satisfaction.values(), Satisfaction())
 
     def days(self) -> Iterator[date]:
         """Every day of the period, in order."""
@@ -98,7 +107,21 @@ def period_figures(db: Session, first: date, last: date, now: datetime) -> Figur
         _add_rollups(db, figures, first, past_last, live)
     for start, end in _runs(live):
         add_facts(figures, db.execute(q.facts(start, end)))
+    add_ratings(db, figures)
     return figures
+
+
+def add_ratings(db: Session, figures: Figures) -> None:
+    """The satisfaction of the results published in the period, per agency, counted live.
+
+    Not rolled up: a rating may be given late and changed for days after its publication, and
+    the ratings of a period are read from one index (``ix_report_ratings_published``).
+    """
+    since, until = q.day_start(figures.first), q.day_start(figures.last + timedelta(days=1))
+    for row in db.execute(satisfaction_by(Rating.agency_id, since, until)):
+        agency_id = NO_AGENCY if row.key is None else int(row.key)
+        figures.satisfaction[agency_id] = Satisfaction.of(row)
+        figures.agency(agency_id)  # an agency rated in the period has a line
 
 
 def _live_days(db: Session, first: date, last: date, current: date) -> list[date]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +17,10 @@ from dashboard.kpi.models import NO_AGENCY
 from dashboard.kpi.period import Period, Sort
 from ioc import i18n
 from ioc.i18n import N_
+from reports.feedback.queries import Satisfaction, satisfaction_by
 from routing.models import Agency
+
+SATISFACTION_DAYS = 30  # the headline's satisfaction: results published in the last 30 days
 
 SERIES = (
     ("intake", N_("Received from residents")),
@@ -42,6 +45,8 @@ class AgencyRow:
     median: float | None
     returned: int
     reopened: int
+    satisfaction: float | None = None  # (satisfied + accepted) / rated
+    rated: int = 0
 
 
 def headline(db: Session, now: datetime, figures: Figures | None = None) -> dict[str, Any]:
@@ -57,7 +62,17 @@ def headline(db: Session, now: datetime, figures: Figures | None = None) -> dict
         "resolved": tally.counts["resolved"],
         "on_time_rate": tally.on_time_rate,
         "median": tally.median_hours,
+        "satisfaction": recent_satisfaction(db, now),
     }
+
+
+def recent_satisfaction(db: Session, now: datetime) -> Satisfaction:
+    """The ratings of the results published in the last ``SATISFACTION_DAYS`` days.
+
+    A day's results are rarely rated on the day: the headline looks back further.
+    """
+    since = now - timedelta(days=SATISFACTION_DAYS)
+    return Satisfaction.of(db.execute(satisfaction_by(None, since, now)).one())
 
 
 def agency_rows(db: Session, figures: Figures, sort: Sort) -> list[AgencyRow]:
@@ -73,13 +88,20 @@ def agency_rows(db: Session, figures: Figures, sort: Sort) -> list[AgencyRow]:
         if ids
         else {}
     )
+    none = Satisfaction()
     rows = [
-        _row(agency_id, names.get(agency_id), figures.by_agency[agency_id]) for agency_id in ids
+        _row(
+            agency_id,
+            names.get(agency_id),
+            figures.by_agency[agency_id],
+            figures.satisfaction.get(agency_id, none),
+        )
+        for agency_id in ids
     ]
     return sort_rows(rows, sort)
 
 
-def _row(agency_id: int, named: Any, tally: Tally) -> AgencyRow:
+def _row(agency_id: int, named: Any, tally: Tally, rated: Satisfaction) -> AgencyRow:
     counts = tally.counts
     return AgencyRow(
         id=agency_id,
@@ -93,6 +115,8 @@ def _row(agency_id: int, named: Any, tally: Tally) -> AgencyRow:
         median=tally.median_hours,
         returned=counts["returned"],
         reopened=counts["reopened"],
+        satisfaction=rated.rate,
+        rated=rated.rated,
     )
 
 
@@ -148,6 +172,7 @@ def context(db: Session, period: Period, sort: Sort, now: datetime) -> dict[str,
         "headline": headline(db, now, figures),
         "rows": agency_rows(db, figures, sort),
         "total": total,
+        "total_satisfaction": figures.total_satisfaction,
         "ioc_overdue": figures.by_agency.get(NO_AGENCY, Tally()).counts["overdue"],
         "trends": trends(figures),
         "precision": histogram.PRECISION_PERCENT,

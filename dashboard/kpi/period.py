@@ -23,6 +23,7 @@ SORT_KEYS: Final = (
     "median",
     "returned",
     "reopened",
+    "satisfaction",
 )
 DEFAULT_SORT: Final = "received"
 

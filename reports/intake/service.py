@@ -9,6 +9,7 @@ sweep removes those that no row refers to).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -270,29 +271,51 @@ def _save(
     return event
 
 
-def follow(db: Session, settings: Settings, code: str, contact: FollowIn, address: str) -> Report:
-    """Follow an existing report instead of filing a new one."""
-    return follow_open(db, settings, db.scalar(queries.open_report(code)), contact, address)
+@dataclass(frozen=True)
+class Followed:
+    """A new follower of a report, and their own private status token (None: no link given)."""
+
+    report: Report
+    follower: Follower
+    token: str | None
+
+
+def follow(db: Session, settings: Settings, code: str, contact: FollowIn, address: str) -> Followed:
+    """Follow an existing report by its code (known to the caller: a private link is given)."""
+    report = db.scalar(queries.open_report(code))
+    return follow_open(db, settings, report, contact, address, with_link=True)
 
 
 def follow_open(
-    db: Session, settings: Settings, report: Report | None, contact: FollowIn, address: str
-) -> Report:
-    """Follow a report found by code or by handle; None (not found, closed) is a 404."""
+    db: Session,
+    settings: Settings,
+    report: Report | None,
+    contact: FollowIn,
+    address: str,
+    *,
+    with_link: bool,
+) -> Followed:
+    """Follow a report found by code or by handle; None (not found, closed) is a 404.
+
+    ``with_link``: the follower gets a private status token of their own (its hash is kept).
+    A report found by the duplicate hint before the IOC verified it gets none: its link would
+    name the report's code, which nothing public may show yet (DOMAIN.md, Privacy).
+    """
     if report is None:
         raise NotFound(N_("No report can be followed with this code."), field="tracking_code")
     submitter = tracking.submitter_key(settings.secret_key, address)
     since = utcnow() - timedelta(minutes=settings.intake.rate_window_minutes)
     if (db.scalar(queries.follows_since(submitter, since)) or 0) >= settings.intake.rate_limit:
         raise RateLimited(TOO_MANY, minutes=settings.intake.rate_window_minutes)
-    db.add(
-        Follower(
-            report_id=report.id,
-            name=contact.name or None,
-            phone=contact.phone or None,
-            email=contact.email or None,
-            submitter_key=submitter,
-        )
+    token = secrets.token_urlsafe(32) if with_link else None
+    follower = Follower(
+        report_id=report.id,
+        name=contact.name or None,
+        phone=contact.phone or None,
+        email=contact.email or None,
+        submitter_key=submitter,
+        status_token_hash=tracking.token_hash(token) if token else None,
     )
+    db.add(follower)
     db.flush()
-    return report
+    return Followed(report, follower, token)

@@ -139,7 +139,7 @@ def _caller(
     token = query_token or fields.get("token") or None
     if token:
         report = load_report(request, db, code, token, None)
-        if not tracking.token_matches(report, token):
+        if not tracking.token_matches(db, report, token):
             raise Forbidden(tracking.BAD_TOKEN, field="token")
         return Caller(Actor(ActorKind.resident), report, token)
     if user is None:

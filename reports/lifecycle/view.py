@@ -197,9 +197,11 @@ def reopen_until(report: Report, settings: Settings) -> datetime | None:
     return report.published_at + timedelta(days=settings.lifecycle.reopen_days)
 
 
-def reopen_form(report: Report, settings: Settings, token: str | None) -> ReopenForm | None:
-    """The form for the report's owner (its private token) while reopening is possible."""
-    if not token or not token_matches(report, token):
+def reopen_form(
+    db: Session, report: Report, settings: Settings, token: str | None
+) -> ReopenForm | None:
+    """The form for the reporter or a follower (a private token) while reopening is possible."""
+    if not token or not token_matches(db, report, token):
         return None
     until = reopen_until(report, settings)
     if until is None or utcnow() > until:

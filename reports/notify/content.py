@@ -28,6 +28,8 @@ STAGE_NAMES = {
 FOLLOW = N_("Follow it: %(link)s")
 SEE = N_("Report: %(link)s")
 
+FOLLOWED = "follow"  # not an event: a resident starts following a report (service.queue_follow)
+
 # (audience, action) -> (subject, lines). Actions missing here send nothing to that audience.
 TEXTS: dict[tuple[Audience, str], tuple[str, tuple[Line, ...]]] = {
     (Audience.resident, "submit"): (
@@ -38,6 +40,16 @@ TEXTS: dict[tuple[Audience, str], tuple[str, tuple[Line, ...]]] = {
                 "verification by the operations centre."
             ),
             N_("Follow it with your private link (keep it to yourself): %(private_link)s"),
+        ),
+    ),
+    (Audience.resident, FOLLOWED): (
+        N_("You follow report %(code)s"),
+        (
+            N_(
+                "You follow report %(code)s (%(category)s): you will hear when it moves on, "
+                "and you can rate its result once it is published."
+            ),
+            N_("Your private link (keep it to yourself): %(private_link)s"),
         ),
     ),
     (Audience.resident, "verify_forward"): (
@@ -56,7 +68,10 @@ TEXTS: dict[tuple[Audience, str], tuple[str, tuple[Line, ...]]] = {
         (
             N_("The result of report %(code)s has been published."),
             N_("Answer from %(agency)s: %(answer)s"),
-            N_("Not fixed? The reporter can reopen it within 7 days from the private link."),
+            N_(
+                "Rate the result, or reopen the report if it is not fixed, within 7 days "
+                "from your private link."
+            ),
             FOLLOW,
         ),
     ),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ioc import jobs
 from ioc.db import utcnow
+from ioc.i18n import get_locale
 from ioc.settings import Settings
 from reports import queries as report_queries
 from reports.models import Follower, Report, ReportEvent
@@ -146,6 +147,28 @@ def _row(
 def _stage(event: ReportEvent) -> str | None:
     stage = (event.payload or {}).get("stage")
     return str(stage) if stage else None
+
+
+def queue_follow(
+    db: Session, settings: Settings, report: Report, follower: Follower, private_url: str
+) -> int:
+    """Tell a new follower their own private link, where they gave a phone or an email."""
+    pairs = _addresses(settings, [follower.email], [follower.phone])
+    if not pairs:
+        return 0
+    row = db.execute(report_queries.report_names(), {"report_id": report.id}).one()
+    facts = content.Facts(
+        code=report.tracking_code,
+        category={"vi": row.name_vi, "en": row.name_en, "code": row.category_code},
+        values={"private_link": private_url},
+    )
+    locale = get_locale()  # the follower's language: the request's
+    drafts = []
+    for channel, address in pairs:
+        recipient = Recipient(Audience.resident, channel, address, locale)
+        subject, body = content.render(Audience.resident, content.FOLLOWED, facts, locale)
+        drafts.append(Draft(recipient, subject, body, sensitive=True))
+    return write(db, settings, drafts, report_id=report.id, event_id=None)
 
 
 # --- Recipients -----------------------------------------------------------------------------

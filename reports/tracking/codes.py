@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import Integer, literal
+from sqlalchemy import Integer, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from ioc.auth.models import Role, User
 from ioc.errors import Forbidden, RateLimited
 from ioc.i18n import N_
 from reports import queries
-from reports.models import PUBLIC_STATES, Report, TrackingCounter
+from reports.models import PUBLIC_STATES, Follower, Report, TrackingCounter
 from routing.sla import VN_TZ
 
 CODE_PATTERN = re.compile(r"^PA-(\d{4})-(\d{6,})$")
@@ -112,16 +113,41 @@ def report_id_of(secret: str, handle: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def token_matches(report: Report, token: str) -> bool:
-    """Whether a token is the report's private status token."""
-    return hmac.compare_digest(token_hash(token), report.status_token_hash)
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a report's private token: the reporter (``follower_id`` None) or a follower."""
+
+    follower_id: int | None = None
+
+    @property
+    def is_reporter(self) -> bool:
+        """The reporter's own link (a follower's shows less before the IOC verifies)."""
+        return self.follower_id is None
 
 
-def is_privileged(report: Report | None, token: str | None, user: User | None) -> bool:
-    """Whether a lookup carries the report's private token or staff credentials (not limited)."""
+def token_holder(db: Session, report: Report, token: str) -> Holder | None:
+    """The reporter or the follower whose private token this is; None for a wrong token."""
+    hashed = token_hash(token)
+    if hmac.compare_digest(hashed, report.status_token_hash):
+        return Holder()
+    follower = db.scalar(
+        select(Follower.id).where(
+            Follower.report_id == report.id, Follower.status_token_hash == hashed
+        )
+    )
+    return None if follower is None else Holder(follower)
+
+
+def token_matches(db: Session, report: Report, token: str) -> bool:
+    """Whether a token is the report's private status token, or one of its followers'."""
+    return token_holder(db, report, token) is not None
+
+
+def is_privileged(db: Session, report: Report | None, token: str | None, user: User | None) -> bool:
+    """Whether a lookup carries a private token of the report or staff credentials (not limited)."""
     if user is not None:
         return True
-    return report is not None and token is not None and token_matches(report, token)
+    return report is not None and token is not None and token_matches(db, report, token)
 
 
 def count_lookup(db: Session, secret: str, address: str, per_minute: int) -> int | None:
@@ -130,12 +156,17 @@ def count_lookup(db: Session, secret: str, address: str, per_minute: int) -> int
     return int(row.retry_after) if row.lookups > per_minute else None
 
 
-def visibility(report: Report, token: str | None, user: User | None = None) -> str:
-    """Owner (right token), staff (IOC), public (verified) or limited; a wrong token is refused."""
+def visibility(db: Session, report: Report, token: str | None, user: User | None = None) -> str:
+    """Owner (right token), staff (IOC), public (verified) or limited; a wrong token is refused.
+
+    A follower's link shows what the reporter's shows, but only once the report is public: a
+    follower who found it through the duplicate hint must not learn more of an unverified one.
+    """
     if token:
-        if not token_matches(report, token):
+        holder = token_holder(db, report, token)
+        if holder is None:
             raise Forbidden(BAD_TOKEN, field="token")
-        return "owner"
+        return "owner" if holder.is_reporter or report.state in PUBLIC_STATES else "limited"
     if user is not None and user.role in IOC_ROLES:
         return "staff"
     return "public" if report.state in PUBLIC_STATES else "limited"

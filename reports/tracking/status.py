@@ -75,7 +75,7 @@ def report_status(
     db: Session, report: Report, token: str | None, base: str, user: User | None = None
 ) -> ReportStatus:
     """The status of a report as this reader may see it; a wrong token is refused."""
-    seen = visibility(report, token, user)
+    seen = visibility(db, report, token, user)
     status = ReportStatus(
         tracking_code=report.tracking_code,
         status=report.state.value,
