@@ -42,6 +42,7 @@ from reports.feedback import views as feedback_views
 from reports.lifecycle import api as lifecycle_api
 from reports.lifecycle import sweep as deadline_sweep
 from reports.media import sweep as media_sweep
+from reports.media import videos as media_videos
 from reports.notify import tasks as notify_tasks
 from reports.notify import views as notify_views
 from reports.tracking import housekeeping
@@ -67,6 +68,7 @@ JOB_BLUEPRINTS = (
     deadline_sweep.blueprint,
     notify_tasks.blueprint,
     kpi_rollup.blueprint,
+    media_videos.blueprint,
 )
 
 

@@ -36,6 +36,7 @@ from reports.geo import demo_data
 from reports.intake import seed as reports_seed
 from reports.lifecycle import seed as lifecycle_seed
 from reports.lifecycle import seed_data as lifecycle_stories
+from reports.media.commands import media_group
 from reports.models import Report
 from routing import seed as routing_seed
 from routing.commands import routing_group
@@ -432,6 +433,7 @@ def demo_data_command(cli: CliContext, count: int, seed: int, yes: bool) -> None
 
 main.add_command(routing_group)
 main.add_command(kpi_group)
+main.add_command(media_group)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from reports.intake.form import IntakeForm, check_headers, read_form
 from reports.intake.submission import MAX_DESCRIPTION, parse_submission
 from reports.lifecycle import api as lifecycle_api
 from reports.lifecycle.schemas import StaffView
+from reports.media import serving
 from reports.media.store import MediaStore
 from reports.models import PUBLIC_STATES
 from reports.notify import service as notify
@@ -236,18 +237,31 @@ def _followed(db: Session, settings: Settings, followed: service.Followed, base:
 
 @router.get("/media/{area}/{first}/{second}/{name}")
 def media_file(
-    db: SessionDep, settings: SettingsDep, area: str, first: str, second: str, name: str
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    user: OptionalUser,
+    area: str,
+    first: str,
+    second: str,
+    name: str,
+    t: str | None = None,
 ) -> Response:
-    """A metadata-free derivative of a report's photo; originals are never served.
+    """A metadata-free derivative of a report's photo or video; originals are never served.
 
     Names are SHA-256 digests of the derivative: a URL is only known to those shown it (the owner
-    through the private link, everyone once the report is verified).
+    through the private link, everyone once the report is verified). A video's public copy is
+    served only to those who may see its report (``reports.media.serving``), with ranges.
     """
     relative = f"public/{area}/{first}/{second}/{name}"
     try:
         path = MediaStore(settings.media_dir).path(relative)
     except ValueError:
         raise NotFound() from None
+    if area == "videos":
+        if not serving.may_watch(db, relative, t, user):
+            raise NotFound()
+        return serving.video_response(path, request.headers.get("if-none-match"))
     if area not in MEDIA_AREAS or not db.scalar(queries.media_is_published(relative)):
         raise NotFound()
     if not path.is_file():

@@ -237,6 +237,9 @@ class ReportMedia(Base):
     original_path: Mapped[str] = mapped_column(String(200))
     display_path: Mapped[str] = mapped_column(String(200), index=True)
     thumbnail_path: Mapped[str] = mapped_column(String(200), index=True)
+    # Videos: the metadata-free public copy (remuxed, no re-encode); None for photos and for a
+    # video not remuxed yet (or whose remux failed): then only its poster is public.
+    video_path: Mapped[str | None] = mapped_column(String(200), index=True)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     duration_s: Mapped[float | None] = mapped_column(Float)

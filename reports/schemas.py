@@ -36,7 +36,8 @@ class ReportCreated(BaseModel):
 
 
 class PhotoOut(BaseModel):
-    """A published, metadata-free image (a video appears as its poster)."""
+    """A published, metadata-free image; a video is its poster, and its metadata-free copy once
+    made (``video_url``; through the private link it carries the token)."""
 
     kind: str
     display_url: str
@@ -44,6 +45,8 @@ class PhotoOut(BaseModel):
     width: int
     height: int
     duration_s: float | None = None
+    video_url: str | None = None
+    video_type: str | None = None
 
 
 class TimelineEntry(BaseModel):

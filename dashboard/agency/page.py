@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from dashboard import media
 from dashboard.agency import queries as q
 from dashboard.agency.display import local_date, local_time, relative_due
 from dashboard.agency.labels import AGENCY_ACTIONS, BUTTONS, PRIORITY_LABELS
@@ -134,6 +135,7 @@ def _media(db: Session, report: Report) -> dict[str, Any]:
             "thumbnail_url": media_url("", item.thumbnail_path),
             "video_url": f"/agency/reports/{code}/media/{item.id}",
             "mime": item.mime,
+            **(media.copy_facts(item) if item.kind == "video" else {}),
         }
 
     report_media = [item for item in items if item.stage == "report"]

@@ -127,7 +127,7 @@ def report_page(
 def video_file(
     db: SessionDep, settings: SettingsDep, report: AgencyReport, media_id: int
 ) -> Response:
-    """A report's video, to staff who may see the report (videos are never public)."""
+    """A report's video, to staff who may see the report: only its metadata-free copy."""
     return media.video_response(db, settings, report.id, media_id)
 
 

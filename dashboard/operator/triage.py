@@ -123,10 +123,16 @@ def report_page(
 
 @router.get("/{tracking_code}/media/{media_id}")
 def video_file(
-    db: SessionDep, settings: SettingsDep, report: OperatorReport, media_id: int
+    db: SessionDep,
+    settings: SettingsDep,
+    report: OperatorReport,
+    media_id: int,
+    original: bool = False,
 ) -> Response:
-    """A report's video, for the IOC (videos are never public)."""
-    return media.video_response(db, settings, report.id, media_id)
+    """A report's video for the IOC: its public copy, or the original (evidence)."""
+    return media.video_response(
+        db, settings, report.id, media_id, original_allowed=True, original=original
+    )
 
 
 @router.post("/{tracking_code}/actions/{action}")

@@ -22,6 +22,7 @@ from ioc.i18n import N_, get_locale
 from ioc.settings import IntakeSettings, Settings
 from reports import queries
 from reports.intake.submission import Submission
+from reports.media import videos
 from reports.media.image import PixelBudget
 from reports.media.rows import media_row
 from reports.media.store import (
@@ -247,8 +248,8 @@ def _save(
 ) -> ReportEvent:
     """Insert the report, its media, its first event and its key, in one flush."""
     db.add(report)
-    for position, item in enumerate(stored):
-        row = media_row(position, item)
+    rows = [media_row(position, item) for position, item in enumerate(stored)]
+    for row in rows:
         row.report = report
         db.add(row)
     event = ReportEvent(
@@ -268,6 +269,7 @@ def _save(
         if sub.idempotency_key is not None and "idempotency" in str(error.orig):
             raise ConcurrentRetryError() from error
         raise
+    videos.schedule(db, rows)  # the public copies, made once this commits
     return event
 
 

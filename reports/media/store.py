@@ -9,9 +9,11 @@ Storage is content-addressed under one media root::
     private/originals/ab/cd/abcd…64 hex….jpg   the upload as sent (EXIF, GPS and all)
     public/display/ab/cd/….jpg                  metadata-free, long side ≤ 1600 px
     public/thumbnails/ab/cd/….jpg               metadata-free, long side ≤ 320 px
+    public/videos/ab/cd/….mp4 (or .webm)        a video's metadata-free copy (``remux``)
 
-Only ``PreparedPhoto.store`` and ``PreparedVideo.store`` write to ``public/``, and only derivatives
-that carry no metadata (videos: their poster frame; the video itself is never public). Each file is
+Only ``PreparedPhoto.store``, ``PreparedVideo.store`` and ``reports.media.remux`` write to
+``public/``, and only derivatives that carry no metadata (videos: their poster frame at upload, and
+a checked remux of the video made afterwards by a job; the original is never public). Each file is
 named by the SHA-256 of its own bytes, so a public name says nothing about the private original.
 
 Write, then reference; never delete on failure
@@ -32,10 +34,11 @@ A file exists for as long as a committed row may refer to it, and a request neve
    other request's row is not committed yet; only a lock that every writer takes from its
    existence check to its commit would, and the sweep below makes that unnecessary.
 5. A periodic sweep (run by the job queue) removes files that no ``report_media`` row refers to
-   (``original_path``, ``display_path``, ``thumbnail_path``) and whose modification time is older
-   than a grace period. A writer that finds its file already there sets the file's time to now
-   (``_refresh``), so a stray about to be reused by an in-flight request is not swept from under
-   it; the grace period must exceed the longest a request takes from writing to committing.
+   (``original_path``, ``display_path``, ``thumbnail_path``, ``video_path``) and whose
+   modification time is older than a grace period. A writer that finds its file already there
+   sets the file's time to now (``_refresh``), so a stray about to be reused by an in-flight
+   request is not swept from under it; the grace period must exceed the longest a request takes
+   from writing to committing.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ _HEIC_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"
 _HEIF_BRANDS: Final = frozenset({b"mif1", b"msf1"})
 _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})  # no AV1 decoder in our libheif
 _STORED_NAME: Final = re.compile(
-    r"(private/originals|public/display|public/thumbnails)"
+    r"(private/originals|public/display|public/thumbnails|public/videos)"
     r"/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{2,4}"
 )
 
@@ -115,6 +118,7 @@ class Area(StrEnum):
     ORIGINALS = "private/originals"
     DISPLAY = "public/display"
     THUMBNAILS = "public/thumbnails"
+    VIDEOS = "public/videos"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +248,23 @@ class MediaStore:
     def write_file(self, source: Path, area: Area, extension: str) -> StoredFile:
         """Store a copy of a file (such as a spooled video upload) under its SHA-256."""
         return self.write_source(source, area, extension)
+
+    def adopt(self, made: Path, area: Area, extension: str) -> StoredFile:
+        """Move a file made in a directory under the root (one file system) to its content
+        address; if that content is stored already, the made file is left to its maker."""
+        with made.open("rb") as stream:
+            digest = sha256_of(stream)
+        relative = f"{area}/{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
+        final = self.path(relative)
+        if not _refresh(final):
+            _make_dirs(final.parent, 0o700 if area is Area.ORIGINALS else 0o755)
+            with made.open("rb") as stream:
+                os.fchmod(stream.fileno(), 0o600 if area is Area.ORIGINALS else 0o644)
+                os.fsync(stream.fileno())
+            os.replace(made, final)
+            _fsync_dir(final.parent)
+            self._written.append(relative)
+        return StoredFile(digest, relative)
 
     def path(self, relative: str) -> Path:
         """The absolute path of a stored file; refuses anything that is not a store name."""

@@ -81,9 +81,14 @@ def _is_old_file(path: Path, cutoff: float) -> bool:
 
 
 def _referenced(session: Session, paths: Iterable[str]) -> set[str]:
-    """Those of ``paths`` that some report_media row names, in any of its three columns."""
+    """Those of ``paths`` that some report_media row names, in any of its four columns."""
     wanted = list(paths)
-    columns = (ReportMedia.original_path, ReportMedia.display_path, ReportMedia.thumbnail_path)
+    columns = (
+        ReportMedia.original_path,
+        ReportMedia.display_path,
+        ReportMedia.thumbnail_path,
+        ReportMedia.video_path,
+    )
     statement = union(*(select(column).where(column.in_(wanted)) for column in columns))
     return set(session.scalars(statement))
 

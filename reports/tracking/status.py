@@ -21,6 +21,7 @@ from ioc.i18n import get_locale, gettext
 from reports import queries
 from reports.lifecycle.labels import ACTION_LABELS
 from reports.lifecycle.rules import PUBLIC_ACTIONS
+from reports.media.serving import video_mime
 from reports.models import PUBLIC_STATES, STATE_LABELS, Report, ReportMedia, ReportState
 from reports.schemas import (
     CreatedLinks,
@@ -57,7 +58,7 @@ def _ref(code: str | None, name: str | None) -> Ref | None:
     return Ref(code=code, name=name) if code and name else None
 
 
-def _photos(base: str, media: list[ReportMedia]) -> list[PhotoOut]:
+def _photos(base: str, media: list[ReportMedia], token: str | None = None) -> list[PhotoOut]:
     return [
         PhotoOut(
             kind=item.kind,
@@ -66,9 +67,18 @@ def _photos(base: str, media: list[ReportMedia]) -> list[PhotoOut]:
             width=item.width,
             height=item.height,
             duration_s=item.duration_s,
+            video_url=_video_url(base, item.video_path, token),
+            video_type=video_mime(item.video_path) if item.video_path else None,
         )
         for item in media
     ]
+
+
+def _video_url(base: str, relative: str | None, token: str | None) -> str | None:
+    """A video's public copy; with the private token, so that it plays before verification."""
+    if relative is None:
+        return None
+    return media_url(base, relative) + (f"?t={token}" if token else "")
 
 
 def report_status(
@@ -84,6 +94,7 @@ def report_status(
     )
     if seen == "limited":
         return status
+    owner = token if seen == "owner" else None
     row: Any = db.execute(queries.refs(report)).one()
     lat, lon = db.execute(queries.location(report.id)).one()
     return status.model_copy(
@@ -97,7 +108,7 @@ def report_status(
             "routing_reason": reason_text(report.routing_reason, report.routing_reason_params),
             "description": report.description,
             "location": {"lat": lat, "lon": lon},
-            "photos": _photos(base, [m for m in report.media if m.stage == "report"]),
+            "photos": _photos(base, [m for m in report.media if m.stage == "report"], owner),
             "timeline": _timeline(db, report),
             "result": _result(base, report),
         }

@@ -17,6 +17,8 @@ from ioc.cli import DEMO_PASSWORD
 from ioc.db import utcnow
 from ioc.settings import Settings
 from reports.lifecycle.seed import KEYS, load_demo_lifecycle
+from reports.media import videos
+from reports.media.store import MediaStore
 from reports.models import IdempotencyKey, Report, ReportEvent, ReportMedia, ReportState
 from routing.models import Agency
 from routing.sla import VN_TZ
@@ -399,7 +401,7 @@ def test_the_contact_shows_only_where_the_resident_shared_it(
 
 
 def test_a_video_plays_for_the_agency_only(
-    client: TestClient, post: Post, act: Act, cast: Cast, dbs: Session
+    client: TestClient, post: Post, act: Act, cast: Cast, dbs: Session, settings: Settings
 ) -> None:
     created = post(category="giao-thong", photos=[photo()], video=samples.video()).json()
     report = dbs.get_one(Report, created["id"])
@@ -409,8 +411,10 @@ def test_a_video_plays_for_the_agency_only(
         select(ReportMedia).where(ReportMedia.report_id == report.id, ReportMedia.kind == "video")
     ).one()
     client = _signed_in(client, "staff-a")
-    page = client.get(f"/agency/reports/{report.tracking_code}").text
     url = f"/agency/reports/{report.tracking_code}/media/{video.id}"
+    assert client.get(url).status_code == 404  # not the original: its copy is not made yet
+    videos.make_copy(dbs, MediaStore(settings.media_dir), video.id)
+    page = client.get(f"/agency/reports/{report.tracking_code}").text
     assert "<video" in page and f'src="{url}"' in page
     answer = client.get(url)
     assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
