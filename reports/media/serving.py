@@ -46,7 +46,7 @@ def may_watch(db: Session, relative: str, token: str | None, user: User | None) 
     if report is None:
         return False
     try:
-        return visibility(report, token, user) != "limited"
+        return visibility(db, report, token, user) != "limited"
     except Forbidden:
         return False
 
