@@ -115,7 +115,10 @@ def context(db: Session, day: date, now: datetime) -> dict[str, Any]:
         "median": display.hours(tally.median_hours),
         "satisfaction": display.satisfaction(figures.total_satisfaction),
     }
-    lines = [(i18n.gettext(label), shown.get(key, str(values[key]))) for key, label in FIGURES]
+    lines = [
+        (i18n.gettext(label), shown[key] if key in shown else str(values[key]))
+        for key, label in FIGURES
+    ]
     missed_rows = [_missed(row) for row in db.execute(missed(day))]
     notable_rows = [_notable(row) for row in db.execute(notable(day))]
     return {

@@ -45,7 +45,15 @@ from reports.geo.demo_world import (
     load_service_areas,
     load_wards,
 )
-from reports.geo.demo_write import BULK_NOTICE, Chunk, Writer, may_quiet_triggers, pipeline
+from reports.geo.demo_write import (
+    BULK_NOTICE,
+    Chunk,
+    Writer,
+    may_quiet_triggers,
+    pipeline,
+    write_ratings,
+)
+from reports.models import Report
 from routing import seed as routing_seed
 from routing import service as routing
 from routing.models import Agency, AgencyMember
@@ -430,6 +438,7 @@ def load(
     """
     started = time.monotonic()
     now = now or datetime.now(UTC)
+    before = db.scalar(select(func.coalesce(func.max(Report.id), 0))) or 0
     reader = Session(db.get_bind().engine)
     try:
         world = load_world(db, now, reader)
@@ -443,6 +452,9 @@ def load(
         pipeline(generator.chunks(reader, created, chunk), lambda c: tally.write(writer, c))
     finally:
         reader.close()
+    rated = write_ratings(db, before, seed, now)
+    commit()
+    progress(f"{rated} results rated by residents")
     finish(db, commit, progress)
     return Loaded(n, tally.events, time.monotonic() - started, dict(generator.states))
 
