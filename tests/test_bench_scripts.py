@@ -22,6 +22,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/map.py",
         "bench/kpi.py",
         "bench/public.py",
+        "bench/video.py",
     ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:

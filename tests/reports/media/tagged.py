@@ -9,6 +9,8 @@ from typing import Any
 import av
 from PIL import Image
 
+from tests.reports.media_samples import _frame
+
 LOCATION = "+21.0285+105.8048/"
 ISO6709 = "+21.0285+105.8048+012.000/"
 MAKE = "PhoneMakerCorp"
@@ -47,8 +49,7 @@ def tagged(path: Path, container: str = "mov", *, seconds: float = 2, audio: boo
             sound.layout = "mono"
             sound.metadata["comment"] = "SECRET audio comment"
         for index in range(round(seconds * FPS)):
-            frame = av.VideoFrame.from_image(Image.new("RGB", (64, 48), (5 * index, 90, 90)))
-            out.mux(video.encode(frame))
+            out.mux(video.encode(_frame(Image.new("RGB", (64, 48), (5 * index, 90, 90)))))
         out.mux(video.encode(None))
         if sound is not None:
             _silence(out, sound, sample_fmt, seconds)
@@ -74,13 +75,13 @@ def metadata(path: Path) -> tuple[dict[str, str], list[dict[str, str]]]:
 
 def streams(path: Path) -> list[tuple[str, str, int, float]]:
     """Per stream: type, codec, packets with data, and the time they cover (seconds)."""
-    found = []
+    found: list[tuple[str, str, int, float]] = []
     with av.open(str(path)) as container:
         for stream in container.streams:
-            packets = [p for p in container.demux(stream) if p.size]
+            packets: list[Any] = [p for p in container.demux(stream) if p.size]
             container.seek(0)
             first = min(p.pts for p in packets)
             last = max(p.pts + (p.duration or 0) for p in packets)
-            covered = float((last - first) * stream.time_base)
+            covered = float((last - first) * (stream.time_base or 0))
             found.append((stream.type, stream.codec_context.name, len(packets), covered))
     return found
