@@ -204,7 +204,7 @@ class Report(TimestampMixin, Base):
     # Bumped by every action: a client may send it back, and a stale one gets 409.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The time of the latest action (the deadline sweep's flag is not one): public caches, Open311.
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
     locale: Mapped[str] = mapped_column(String(5), default="vi")  # the resident's language
     # Private: seen by the IOC only (DOMAIN.md, Privacy).
     reporter_name: Mapped[str | None] = mapped_column(String(200))

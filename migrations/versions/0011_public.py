@@ -60,7 +60,8 @@ def upgrade() -> None:
     op.execute(BACKFILL)
     op.add_column("reports", sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(UPDATED)
-    op.alter_column("reports", "updated_at", nullable=False)
+    # now() by default: rows written by SQL alone (bulk loads, tests) need no value.
+    op.alter_column("reports", "updated_at", nullable=False, server_default=sa.text("now()"))
     op.execute(
         "CREATE INDEX ix_reports_public_words ON reports USING gin "
         "(to_tsvector('simple'::regconfig, ioc_unaccent(description))) "
