@@ -19,6 +19,7 @@ import dashboard.admin
 import dashboard.agency
 import dashboard.kpi
 import dashboard.operator
+import dashboard.public
 import reports
 import routing
 from dashboard.admin import views as admin_users_views
@@ -29,6 +30,7 @@ from dashboard.operator import templates_admin as reject_templates_views
 from dashboard.operator import tile_views as operator_tile_views
 from dashboard.operator import triage as triage_views
 from dashboard.operator import views as operator_views
+from dashboard.public import views as public_views
 from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
@@ -59,6 +61,7 @@ FEATURE_PACKAGES = (
     dashboard.agency,
     dashboard.operator,
     dashboard.kpi,
+    dashboard.public,
 )
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
@@ -152,6 +155,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         operator_tile_views.router,
         operator_views.router,
         kpi_views.router,
+        public_views.router,
         feedback_views.router,
     ):
         app.include_router(router)

@@ -67,6 +67,10 @@ PUBLIC_STATES = frozenset(
     }
 )
 OPEN_STATES = PUBLIC_STATES - {ReportState.published} | {ReportState.submitted}
+# PUBLIC_STATES as SQL, for the partial indexes of the public site (migration 0011_public).
+_PUBLIC_WHERE = (
+    "state IN ('assigned', 'returned', 'in_progress', 'resolved', 'published', 'reopened')"
+)
 
 
 class ExtensionState(enum.StrEnum):
@@ -123,6 +127,20 @@ class Report(TimestampMixin, Base):
             text("to_tsvector('simple'::regconfig, description)"),
             postgresql_using="gin",
         ),
+        # The public site (reports.publication, migration 0011_public): words of the description
+        # without tone marks, and the newest first, of public reports only.
+        Index(
+            "ix_reports_public_words",
+            text("to_tsvector('simple'::regconfig, ioc_unaccent(description))"),
+            postgresql_using="gin",
+            postgresql_where=text(_PUBLIC_WHERE),
+        ),
+        Index(
+            "ix_reports_public_created",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text(_PUBLIC_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,6 +188,9 @@ class Report(TimestampMixin, Base):
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # The published result came with no missed deadline of the agency since the forward that began
+    # its cycle (dashboard.kpi's "on time"); set by approve_result, None before any publication.
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
     closed_at: Mapped[datetime | None]  # rejected, duplicate
     # One extension per report (DOMAIN.md): asked by the agency, approved or denied by the IOC.
     extension_state: Mapped[ExtensionState | None] = mapped_column(
@@ -182,6 +203,8 @@ class Report(TimestampMixin, Base):
     result_text: Mapped[str | None] = mapped_column(Text)
     # Bumped by every action: a client may send it back, and a stale one gets 409.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The time of the latest action (the deadline sweep's flag is not one): public caches, Open311.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("now()"))
     locale: Mapped[str] = mapped_column(String(5), default="vi")  # the resident's language
     # Private: seen by the IOC only (DOMAIN.md, Privacy).
     reporter_name: Mapped[str | None] = mapped_column(String(200))

@@ -21,6 +21,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/live.py",
         "bench/map.py",
         "bench/kpi.py",
+        "bench/public.py",
         "bench/video.py",
     ],
 )

@@ -99,8 +99,9 @@ REPORT_COLUMNS = (
     "id, tracking_code, state, category_id, description, location, location_source, ward_id, "
     "office_id, suggested_agency_id, agency_id, rule_position, priority, routing_reason, "
     "routing_reason_params, outside_coverage, verify_by, accept_by, resolve_by, due_at, overdue, "
-    "overdue_since, forwarded_at, accepted_at, resolved_at, published_at, closed_at, "
+    "overdue_since, forwarded_at, accepted_at, resolved_at, published_at, on_time, closed_at, "
     "extension_state, extension_until, extension_reason, duplicate_of_id, result_text, version, "
+    "updated_at, "
     "locale, reporter_name, reporter_phone, reporter_email, keep_identity_private, "
     "status_token_hash, submitter_key, created_at"
 )
@@ -117,6 +118,7 @@ TIMES = [
     "closed_at",
     "extension_until",
     "created_at",
+    "updated_at",
 ]
 COLUMN_NAMES = tuple(name.strip() for name in REPORT_COLUMNS.split(","))
 EVENT_COLUMNS = "report_id, at, actor_kind, user_id, from_state, to_state, action, note, payload"
@@ -359,6 +361,7 @@ class Generator:
             "extension_reason": None,
             "duplicate_of_id": None,
             "result_text": None,
+            "on_time": None,
             "version": 1,
             "locale": "en" if chance.random() < 0.03 else "vi",
             "reporter_name": chance.choice(NAMES) if contact else None,
@@ -368,7 +371,7 @@ class Generator:
             "status_token_hash": hashlib.sha256(token).hexdigest(),
             "submitter_key": hashlib.sha256(f"demo-resident\0{resident}".encode()).hexdigest(),
         }
-        report["created_at"] = created
+        report["created_at"] = report["updated_at"] = created
         return report
 
     @staticmethod

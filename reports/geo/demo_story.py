@@ -120,6 +120,7 @@ class Story:
     report: dict[str, Any]
     events: list[tuple[Any, ...]] = field(default_factory=list)
     t: float = 0.0
+    late: bool = False  # the agency missed a deadline since the latest forward
 
     def wait(self, kind: str, *, longer: float = 1.0) -> float | None:
         """The moment of the next step after a random wait; None if that is after ``now``."""
@@ -145,6 +146,7 @@ class Story:
             return
         r["overdue"], r["overdue_since"] = True, due
         stage = self.stage()
+        self.late = self.late or stage in ("accept", "resolve")
         payload = {"stage": stage, "due": iso(due)}
         payload["agency"] = r["agency_id"] if stage != "verify" else None
         self.event(moment, "overdue", r["state"], "system", payload)
@@ -178,6 +180,7 @@ class Story:
         self.events.append(row)
         if action not in ("submit", "overdue"):  # the sweep does not make a view stale
             r["version"] += 1
+            r["updated_at"] = at
         r["state"] = to
         self.t = at
 
@@ -242,6 +245,7 @@ def _forward(story: Story, at: float, agency: tuple[int, str, str]) -> None:
     r = story.report
     _, r["accept_by"], r["resolve_by"] = story.deadlines.due(at, r["priority"])
     r["agency_id"], r["forwarded_at"], r["accepted_at"] = agency[0], at, None
+    story.late = False
     story.set_due(r["accept_by"])
     payload = {"agency": agency[0], "agency_code": agency[1], "agency_name": agency[2]}
     story.event(at, "verify_forward", "assigned", "operator", payload)
@@ -326,7 +330,7 @@ def _resolve_and_review(story: Story) -> bool:
         story.set_due(r["resolve_by"])
         reason = SEND_BACK_REASON
         story.event(review, "send_back", "in_progress", "operator", {"reason": reason}, reason)
-    r["published_at"] = review
+    r["published_at"], r["on_time"] = review, not story.late
     story.set_due(None)
     story.event(review, "approve_result", "published", "operator")
     return True

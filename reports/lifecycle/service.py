@@ -195,6 +195,7 @@ def apply_action(
     for row in media:
         row.event_id = event.id
     report.version += 1
+    report.updated_at = now
     db.flush()
     notify.queue_for_event(db, settings, report, event)
     return event

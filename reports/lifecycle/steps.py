@@ -18,7 +18,14 @@ from ioc.errors import Conflict, InvalidInput
 from ioc.i18n import N_
 from ioc.settings import Settings
 from reports.lifecycle.rules import Action
-from reports.models import ExtensionState, Follower, LocationSource, Report, ReportState
+from reports.models import (
+    ExtensionState,
+    Follower,
+    LocationSource,
+    Report,
+    ReportEvent,
+    ReportState,
+)
 from routing import service as routing
 from routing.models import Agency, Category
 from routing.sla import VN_TZ, Priority
@@ -283,10 +290,28 @@ def _recount(ctx: Context) -> None:
 
 
 def approve_result(ctx: Context, data: Any) -> Outcome:
-    """Publish the result: it is public from now on."""
+    """Publish the result: it is public from now on, with whether it came on time."""
     ctx.report.published_at = ctx.now
+    ctx.report.on_time = not _missed_since_forward(ctx)
     set_due(ctx.report, None)
     return Outcome(data.note.strip())
+
+
+def _missed_since_forward(ctx: Context) -> bool:
+    """Whether the agency missed a deadline (accept, resolve) since the forward of this cycle.
+
+    The KPIs' definition of "on time" (dashboard.kpi.queries); migration 0011_public backfills it.
+    """
+    report = ctx.report
+    start = report.forwarded_at or report.created_at
+    missed = select(ReportEvent.id).where(
+        ReportEvent.report_id == report.id,
+        ReportEvent.action == "overdue",
+        ReportEvent.payload["stage"].astext.in_(("accept", "resolve")),
+        ReportEvent.at >= start,
+        ReportEvent.at <= ctx.now,
+    )
+    return bool(ctx.db.scalar(select(missed.exists())))
 
 
 def send_back(ctx: Context, data: Any) -> Outcome:

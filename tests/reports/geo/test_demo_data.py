@@ -206,3 +206,28 @@ def test_an_error_in_the_writer_stops_the_maker() -> None:
     with pytest.raises(RuntimeError, match="disk full"):
         demo_write.pipeline(chunks(), write)
     assert len(made) <= 3  # the one written, the one waiting, the one being made
+
+
+def test_on_time_and_updated_at_agree_with_the_migrations_backfill(
+    dbs: Session, loaded: demo_data.Loaded, before: int
+) -> None:
+    """The generator's flags are those that migration 0011_public would compute from events."""
+    checked = dbs.execute(
+        text(
+            """
+SELECT count(*) FILTER (WHERE r.published_at IS NOT NULL) AS published,
+    count(*) FILTER (WHERE r.on_time IS DISTINCT FROM (CASE WHEN r.published_at IS NOT NULL
+        THEN NOT EXISTS (SELECT 1 FROM report_events o WHERE o.report_id = r.id
+            AND o.action = 'overdue' AND o.payload->>'stage' IN ('accept', 'resolve')
+            AND o.at >= coalesce(r.forwarded_at, r.created_at) AND o.at <= r.published_at)
+        END)) AS wrong_on_time,
+    count(*) FILTER (WHERE r.updated_at <> coalesce((SELECT max(e.at) FROM report_events e
+        WHERE e.report_id = r.id AND e.action <> 'overdue'), r.created_at)) AS wrong_updated,
+    count(*) FILTER (WHERE r.on_time IS false) AS late
+FROM reports r WHERE r.id > :before
+"""
+        ),
+        {"before": before},
+    ).one()
+    assert checked.published > 0 and checked.late > 0
+    assert checked.wrong_on_time == 0 and checked.wrong_updated == 0

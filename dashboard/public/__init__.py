@@ -1,0 +1,1 @@
+"""The public site: published outcomes, their map and list, agencies' and wards' figures."""
