@@ -35,6 +35,16 @@ ITEMS = {
     "values": "value",
 }
 UNKNOWN_FORMAT = N_("Unknown format: use .json or .xml.")
+# The intake's field names as the spec names them.
+FIELDS = {
+    "category": "service_code",
+    "lon": "long",
+    "name": "first_name",
+    "photos": "media",
+    "video": "media",
+    "videos": "media",
+    "office": "attribute[office]",
+}
 # Domain errors keep their status, except those the spec names 400 (any bad input).
 AS_BAD_REQUEST = frozenset({400, 409, 422})
 
@@ -102,7 +112,7 @@ def error_response(request: Request, error: DomainError) -> Response:
     status = 400 if error.status in AS_BAD_REQUEST else error.status
     detail = i18n.gettext(error.detail, **error.params)
     if error.field:
-        detail = f"{error.field}: {detail}"
+        detail = f"{FIELDS.get(error.field, error.field)}: {detail}"
     fmt = "json" if request.url.path.endswith(".json") else "xml"
     response = respond(fmt, "errors", [{"code": status, "description": detail}], status)
     if error.retry_after:
