@@ -2,7 +2,7 @@
 each key filed.
 
 Revision ID: 0011_open311
-Revises: 0010_kpi
+Revises: 0011_public
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_open311"
-down_revision: str | None = "0010_kpi"
+down_revision: str | None = "0011_public"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
