@@ -6,8 +6,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dashboard.open311 import catalogue, filing, formats, params
+from dashboard.open311 import catalogue, filing, formats, params, reading
 from dashboard.open311.form import read_post
+from ioc.db import utcnow
 from ioc.errors import NotFound
 from ioc.web import SessionDep, SettingsDep
 from reports.deps import base_url, limiter
@@ -67,6 +68,35 @@ async def post_request(
         finally:
             posted.close()
     return formats.respond(fmt, "service_requests", answer)
+
+
+@router.get("/requests.{fmt}")
+def get_requests(request: Request, db: SessionDep, settings: SettingsDep, fmt: str) -> Response:
+    """Public requests: by ``service_request_id``, else by dates, services, status and place."""
+    fmt = formats.check_format(fmt)
+    params.check_jurisdiction(request.query_params, settings)
+    found = reading.requests(db, request.query_params, utcnow(), base_url(request))
+    return formats.respond(fmt, "service_requests", found)
+
+
+@router.get("/requests/{code}.{fmt}")
+def get_request(
+    request: Request, db: SessionDep, settings: SettingsDep, code: str, fmt: str
+) -> Response:
+    """One public request (404 before the IOC verified it)."""
+    fmt = formats.check_format(fmt)
+    params.check_jurisdiction(request.query_params, settings)
+    found = reading.one_request(db, code, base_url(request))
+    return formats.respond(fmt, "service_requests", found)
+
+
+@router.get("/servicerequestupdates.{fmt}")
+def get_updates(request: Request, db: SessionDep, settings: SettingsDep, fmt: str) -> Response:
+    """FixMyStreet's extension: the public changes of state between two dates."""
+    fmt = formats.check_format(fmt)
+    params.check_jurisdiction(request.query_params, settings)
+    found = reading.updates(db, request.query_params, utcnow(), base_url(request))
+    return formats.respond(fmt, "service_request_updates", found)
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
