@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dashboard.open311 import fetch, keys, params
-from dashboard.open311.catalogue import OFFICE
+from dashboard.open311.catalogue import OFFICE, UNKNOWN_SERVICE
 from dashboard.open311.form import PostedForm
 from dashboard.open311.models import FiledRequest
 from ioc import i18n
 from ioc.db import utcnow
-from ioc.errors import InvalidInput, OutsideCoverage
+from ioc.errors import InvalidInput, NotFound, OutsideCoverage
 from ioc.i18n import N_
 from ioc.settings import Settings
+from reports import queries
 from reports.intake import service
 from reports.intake.form import IntakeForm, Upload
 from reports.intake.submission import Submission, parse_submission
@@ -51,32 +52,35 @@ class Caller:
 def file_request(
     db: Session, settings: Settings, posted: PostedForm, caller: Caller
 ) -> list[dict[str, Any]]:
-    """Check the key, then file the report; the spec's one-item answer."""
+    """Check the key, then file the report (or replay the one filed with this Idempotency-Key);
+    the spec's one-item answer."""
     params.check_jurisdiction(posted.fields, settings)
     window = timedelta(minutes=settings.open311.rate_window_minutes)
     key_id, rate_limit = keys.spend(db, caller.api_key, utcnow(), window)
     db.commit()  # the attempt is counted; the key's row lock is released
     notices = [i18n.gettext(RECEIVED)]
-    form = _intake_form(posted, settings, notices)
-    sub = parse_submission(form, caller.idempotency_key)
+    sub = parse_submission(_intake_form(posted, settings, notices), caller.idempotency_key)
+    intake = service.replay(db, settings, sub)
+    if intake is None:
+        _precheck(db, settings, sub)
+        db.commit()  # read-only so far: no connection idles in a transaction while decoding
+        prepared = service.prepare_media(sub, service.media_limits(settings.intake))
+        if sub.lat is None or sub.lon is None:
+            lat, lon, _ = service.place_of(sub, prepared)  # a photo's GPS
+            _check_place(db, settings, lat, lon)
+        intake = _submit(db, _per_key(settings, rate_limit), sub, prepared, key_id, caller.base)
+    code, notice = intake.report.tracking_code, " ".join(notices)
+    return [{"service_request_id": code, "service_notice": notice, "account_id": None}]
+
+
+def _precheck(db: Session, settings: Settings, sub: Submission) -> None:
+    """Before any decoding: the service exists (404), and a place given lies in the area."""
+    if db.scalar(queries.active_category(sub.category)) is None:
+        raise NotFound(UNKNOWN_SERVICE, field="service_code")
     if sub.lat is not None and sub.lon is not None:
-        _check_place(db, settings, sub.lat, sub.lon)  # before the costly decoding
+        _check_place(db, settings, sub.lat, sub.lon)
     elif not sub.photos:
         raise InvalidInput(NO_PLACE, field="lat")
-    prepared = service.prepare_media(sub, service.media_limits(settings.intake))
-    if sub.lat is None or sub.lon is None:
-        lat, lon, _ = service.place_of(sub, prepared)  # a photo's GPS
-        _check_place(db, settings, lat, lon)
-    per_key = _per_key(settings, rate_limit)
-    intake = _submit(db, per_key, sub, prepared, key_id, caller.base)
-    notice = " ".join(notices)
-    return [
-        {
-            "service_request_id": intake.report.tracking_code,
-            "service_notice": notice,
-            "account_id": None,
-        }
-    ]
 
 
 def _submit(

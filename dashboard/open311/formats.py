@@ -45,8 +45,9 @@ FIELDS = {
     "videos": "media",
     "office": "attribute[office]",
 }
-# Domain errors keep their status, except those the spec names 400 (any bad input).
-AS_BAD_REQUEST = frozenset({400, 409, 422})
+# The spec: 404 for what does not exist, 403 for a missing or wrong api_key, 400 for any other
+# error (a too large body included); 429 (the rate limit) and 503 (retry soon) keep theirs.
+KEPT = frozenset({403, 404, 429, 503})
 
 Item = Mapping[str, Any]
 
@@ -109,7 +110,7 @@ def respond(fmt: str, root: str, body: Item | Sequence[Item], status: int = 200)
 
 def error_response(request: Request, error: DomainError) -> Response:
     """The spec's error array, in the format of the path (XML unless it ends in .json)."""
-    status = 400 if error.status in AS_BAD_REQUEST else error.status
+    status = error.status if error.status in KEPT else 403 if error.status == 401 else 400
     detail = i18n.gettext(error.detail, **error.params)
     if error.field:
         detail = f"{FIELDS.get(error.field, error.field)}: {detail}"

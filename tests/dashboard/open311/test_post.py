@@ -110,7 +110,7 @@ def test_the_demo_key_exists_in_demo_mode(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("fields", "status", "field"),
     [
-        ({"service_code": "no-such"}, 400, "service_code"),
+        ({"service_code": "no-such"}, 404, "service_code"),
         ({"service_code": ""}, 400, "service_code"),
         ({"lat": OUTSIDE[0], "long": OUTSIDE[1]}, 400, "lat"),
         ({"description": ""}, 400, "description"),
