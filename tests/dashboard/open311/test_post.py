@@ -26,6 +26,7 @@ from tests.dashboard.open311.conftest import (
     tags,
     xml_of,
 )
+from tests.reports import media_samples as samples
 from tests.reports.conftest import OUTSIDE, files_under, photo
 
 Count = Callable[[], int]
@@ -211,3 +212,14 @@ def test_a_file_that_is_not_a_photo_is_refused(file_request: FileRequest, report
     before = reports()
     assert errors_of(file_request(media=b"%PDF-1.4 not a photo"), 400).startswith("media: ")
     assert reports() == before
+
+
+def test_a_video_as_media_is_kept_as_the_report_video(
+    file_request: FileRequest, dbs: Session
+) -> None:
+    response = file_request(media=samples.video(), description="Nước ngập")
+    code = json_of(response)[0]["service_request_id"]
+    report = dbs.scalar(select(Report).where(Report.tracking_code == code))
+    assert report is not None
+    (media,) = dbs.scalars(select(ReportMedia).where(ReportMedia.report_id == report.id)).all()
+    assert media.kind == "video" and media.duration_s is not None
