@@ -18,6 +18,7 @@ import dashboard
 import dashboard.admin
 import dashboard.agency
 import dashboard.kpi
+import dashboard.open311
 import dashboard.operator
 import dashboard.public
 import reports
@@ -25,6 +26,8 @@ import routing
 from dashboard.admin import views as admin_users_views
 from dashboard.kpi import rollup as kpi_rollup
 from dashboard.kpi import views as kpi_views
+from dashboard.open311 import admin as open311_admin
+from dashboard.open311 import views as open311_views
 from dashboard.operator import live_views as operator_live_views
 from dashboard.operator import templates_admin as reject_templates_views
 from dashboard.operator import tile_views as operator_tile_views
@@ -62,6 +65,7 @@ FEATURE_PACKAGES = (
     dashboard.operator,
     dashboard.kpi,
     dashboard.public,
+    dashboard.open311,
 )
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
@@ -157,6 +161,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         kpi_views.router,
         public_views.router,
         feedback_views.router,
+        open311_views.router,
+        open311_admin.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

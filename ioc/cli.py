@@ -21,6 +21,8 @@ from dashboard.admin import service as accounts
 from dashboard.admin.forms import FormErrors, NewAccountIn, validated
 from dashboard.kpi import rollup as kpi_rollup
 from dashboard.kpi.commands import kpi_group
+from dashboard.open311 import keys as open311_keys
+from dashboard.open311.commands import open311_group
 from ioc import db, jobs, logs
 from ioc.app import job_app
 from ioc.auth import service as auth_service
@@ -133,6 +135,8 @@ def seed_all(session: db.Session, settings: Settings) -> str:
                 )
                 created.append(username)
         agency_staff = routing_seed.seed_agency_staff(session, DEMO_PASSWORD)
+        if open311_keys.ensure_demo_key(session):
+            created.append(f"open311 key {open311_keys.DEMO_KEY}")
     agencies = session.scalar(select(func.count()).select_from(Agency))  # sector bodies too
     return (
         f"{counts.provinces} provinces, {counts.wards} wards, {agencies} agencies, "
@@ -434,6 +438,7 @@ def demo_data_command(cli: CliContext, count: int, seed: int, yes: bool) -> None
 main.add_command(routing_group)
 main.add_command(kpi_group)
 main.add_command(media_group)
+main.add_command(open311_group)
 
 
 if __name__ == "__main__":

@@ -154,6 +154,24 @@ class NotifySettings(BaseModel):
         return self
 
 
+class Open311Settings(BaseModel):
+    """Open311 GeoReport v2 (``IOC_OPEN311__…``)."""
+
+    # The jurisdiction_id clients may send ("" accepts any, as one jurisdiction is served).
+    jurisdiction_id: str = ""
+    contact: str = ""  # discovery: how to reach the API's maintainers
+    key_service: str = ""  # discovery: how to ask for an api key
+    # Hosts whose media_url the server fetches (none by default: a media_url is not fetched).
+    media_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    media_fetch_seconds: float = Field(default=10.0, gt=0)
+    rate_window_minutes: int = Field(default=60, ge=1)
+
+    @field_validator("media_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        return _split_list(value)
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment."""
 
@@ -173,6 +191,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    open311: Open311Settings = Field(default_factory=Open311Settings)
     token_ttl_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5
