@@ -38,6 +38,7 @@ from reports.lifecycle import seed as lifecycle_seed
 from reports.lifecycle import seed_data as lifecycle_stories
 from reports.models import Report
 from routing import seed as routing_seed
+from routing.basemap.commands import basemap_group
 from routing.commands import routing_group
 from routing.models import Agency
 
@@ -432,6 +433,7 @@ def demo_data_command(cli: CliContext, count: int, seed: int, yes: bool) -> None
 
 main.add_command(routing_group)
 main.add_command(kpi_group)
+main.add_command(basemap_group)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import ioc.db.seeding  # noqa: F401
 import reports.geo.models
 import reports.models
 import reports.notify.models  # noqa: F401
+import routing.basemap.models
 import routing.models  # noqa: F401 - registers the tables on the metadata
 from ioc.db import Base, database_url, migrate
 from ioc.settings import get_settings
