@@ -48,6 +48,7 @@ from routing import api_views
 from routing import views as routing_views
 from routing.admin import rules_views as admin_rules_views
 from routing.admin import views as admin_views
+from routing.basemap import views as basemap_views
 
 FEATURE_PACKAGES = (
     routing,
@@ -149,6 +150,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         operator_tile_views.router,
         operator_views.router,
         kpi_views.router,
+        basemap_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).
