@@ -11,6 +11,8 @@ from routing.basemap.extract import Bounds, Extract
 from routing.basemap.models import Street
 
 BATCH = 2000
+# A resident checks the place by the street it is on: farther than this, no street is named.
+NEAR_STREET_METRES = 150.0
 
 
 def replace_streets(db: Session, extract: Extract, bounds: Bounds) -> int:
@@ -42,3 +44,11 @@ def replace_streets(db: Session, extract: Extract, bounds: Bounds) -> int:
     for start in range(0, len(rows), BATCH):
         db.execute(upsert, rows[start : start + BATCH])
     return len(rows)
+
+
+def street_near(
+    db: Session, lat: float, lon: float, metres: float = NEAR_STREET_METRES
+) -> str | None:
+    """The name of the nearest named street within ``metres`` of a point, if any."""
+    row = db.execute(queries.nearest_street(), {"lat": lat, "lon": lon, "near": metres}).first()
+    return str(row[0]) if row else None

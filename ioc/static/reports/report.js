@@ -153,10 +153,18 @@
     refreshNearby();
   }
 
+  // The street under the pin, from the base map's streets: the resident checks the place by it.
+  function showStreet(street) {
+    pin.unbindTooltip();
+    if (!street) { return; }
+    pin.bindTooltip(textNode(street), { permanent: true, direction: "bottom", className: "pin-street" }).openTooltip();
+  }
+
   function lookupPlace() {
     var url = "/api/v1/reports/place?lat=" + state.lat + "&lon=" + state.lon;
     fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.json(); }).then(function (place) {
-      $("ward").textContent = place.ward ? fmt(T.ward, place.ward.name) : T.outside;
+      $("ward").textContent = place.address || (place.ward ? fmt(T.ward, place.ward.name) : T.outside);
+      showStreet(place.street);
       var select = $("office");
       select.textContent = "";
       place.offices.forEach(function (office) {
