@@ -21,6 +21,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/live.py",
         "bench/map.py",
         "bench/kpi.py",
+        "bench/basemap.py",
     ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:
