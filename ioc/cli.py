@@ -39,6 +39,7 @@ from reports.lifecycle import seed_data as lifecycle_stories
 from reports.models import Report
 from routing import seed as routing_seed
 from routing.basemap.commands import basemap_group
+from routing.basemap.commands import ensure_command as basemap_ensure
 from routing.commands import routing_group
 from routing.models import Agency
 
@@ -381,6 +382,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(db_migrate)
     ctx.invoke(seed, force=False)
     ctx.invoke(demo_volume)
+    ctx.invoke(basemap_ensure)
     click.echo(DEMO_ADDRESSES.format(base=f"http://{host}:{port}", password=DEMO_PASSWORD))
     # The job worker runs beside the server; Ctrl-C (or the server's end) stops both.
     worker_process = subprocess.Popen([sys.executable, "-m", "ioc.cli", "worker"])

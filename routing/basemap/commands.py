@@ -78,6 +78,21 @@ def build_command(extract: Path | None, bbox: Bounds | None) -> None:
     click.echo(summary(built))
 
 
+@basemap_group.command("ensure")
+@click.pass_context
+def ensure_command(ctx: click.Context) -> None:
+    """Build the shipped extract's base map unless one is there (`make demo`: once, not again)."""
+    settings = cli_context.current().get_settings()
+    found = archive.archive_path(settings)
+    if found.is_file():
+        click.echo(f"Base map: {found} is there (`ioc basemap build` rebuilds it).")
+        return
+    try:
+        ctx.invoke(build_command, extract=None, bbox=None)
+    except click.ClickException as exc:  # a demo without a base map still runs: outlines remain
+        click.echo(f"Base map not built: {exc.format_message()}", err=True)
+
+
 def summary(built: Built) -> str:
     """What a build made: tiles per zoom, features, size, streets, time."""
     tiles = sum(n for n, _ in built.tiles.values())

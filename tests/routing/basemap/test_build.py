@@ -185,3 +185,29 @@ def test_without_tilemaker_the_fix_is_named_and_nothing_is_replaced(
 def test_a_bad_bbox_is_a_usage_error(cli: CliContext, bbox: str) -> None:
     result = run(cli, "--bbox", bbox)
     assert result.exit_code == 2 and "--bbox" in result.output
+
+
+def test_ensure_builds_once_then_leaves_the_base_map_alone(
+    settings: Settings, dbs: Session, tmp_path: Path
+) -> None:
+    factory = sessionmaker(bind=dbs.connection(), join_transaction_mode="create_savepoint")
+    cli = CliContext(settings=with_basemap_dir(settings, tmp_path), sessions=factory)
+    first = CliRunner().invoke(main, ["basemap", "ensure"], obj=cli)
+    assert first.exit_code == 0, first.output
+    assert "Base map built" in first.output
+    built_inode = (tmp_path / archive.ARCHIVE_NAME).stat().st_ino
+    second = CliRunner().invoke(main, ["basemap", "ensure"], obj=cli)
+    assert second.exit_code == 0 and "is there" in second.output
+    assert (tmp_path / archive.ARCHIVE_NAME).stat().st_ino == built_inode
+
+
+def test_ensure_without_tilemaker_lets_the_demo_run_on(
+    settings: Settings, dbs: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    factory = sessionmaker(bind=dbs.connection(), join_transaction_mode="create_savepoint")
+    cli = CliContext(settings=with_basemap_dir(settings, tmp_path / "map"), sessions=factory)
+    result = CliRunner().invoke(main, ["basemap", "ensure"], obj=cli)
+    assert result.exit_code == 0
+    assert "Base map not built: tilemaker is not installed" in result.output
+    assert not (tmp_path / "map" / archive.ARCHIVE_NAME).exists()
