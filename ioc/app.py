@@ -55,6 +55,7 @@ from routing import api_views
 from routing import views as routing_views
 from routing.admin import rules_views as admin_rules_views
 from routing.admin import views as admin_views
+from routing.basemap import views as basemap_views
 
 FEATURE_PACKAGES = (
     routing,
@@ -163,6 +164,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         feedback_views.router,
         open311_views.router,
         open311_admin.router,
+        basemap_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

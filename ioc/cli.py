@@ -41,6 +41,8 @@ from reports.lifecycle import seed_data as lifecycle_stories
 from reports.media.commands import media_group
 from reports.models import Report
 from routing import seed as routing_seed
+from routing.basemap.commands import basemap_group
+from routing.basemap.commands import ensure_command as basemap_ensure
 from routing.commands import routing_group
 from routing.models import Agency
 
@@ -385,6 +387,7 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(db_migrate)
     ctx.invoke(seed, force=False)
     ctx.invoke(demo_volume)
+    ctx.invoke(basemap_ensure)
     click.echo(DEMO_ADDRESSES.format(base=f"http://{host}:{port}", password=DEMO_PASSWORD))
     # The job worker runs beside the server; Ctrl-C (or the server's end) stops both.
     worker_process = subprocess.Popen([sys.executable, "-m", "ioc.cli", "worker"])
@@ -439,6 +442,7 @@ main.add_command(routing_group)
 main.add_command(kpi_group)
 main.add_command(media_group)
 main.add_command(open311_group)
+main.add_command(basemap_group)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ class MapSettings(BaseModel):
     center_lat: float = 10.42
     center_lon: float = 107.17
     zoom: int = 10
+    # The self-hosted base map's archive directory (``ioc basemap build``); default var/basemap.
+    basemap_dir: Path | None = None
 
 
 class IntakeSettings(BaseModel):

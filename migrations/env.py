@@ -18,6 +18,7 @@ import reports.feedback.models
 import reports.geo.models
 import reports.models
 import reports.notify.models  # noqa: F401
+import routing.basemap.models
 import routing.models  # noqa: F401 - registers the tables on the metadata
 from ioc.db import Base, database_url, migrate
 from ioc.settings import get_settings

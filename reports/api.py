@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from ioc.errors import InvalidInput, NotFound
-from ioc.i18n import N_, get_locale
+from ioc.i18n import N_, get_locale, gettext
 from ioc.settings import Settings
 from ioc.web import OptionalUser, SessionDep, SettingsDep, WriteSessionDep, client_address
 from reports import queries
@@ -36,6 +36,7 @@ from reports.schemas import (
 )
 from reports.tracking import codes as tracking
 from reports.tracking import status
+from routing.basemap.service import street_near
 from routing.service import ward_at
 
 router = APIRouter()
@@ -154,15 +155,21 @@ def nearby_reports(
 
 @router.get("/api/v1/reports/place", response_model=PlaceOut)
 def place(db: SessionDep, settings: SettingsDep, lat: float, lon: float) -> PlaceOut:
-    """The ward at a place (or the nearest one, on a shore), and the offices one may name there."""
+    """The ward at a place (or the nearest one, on a shore), the offices one may name there, and
+    the nearest named street of the base map ("Near <street>, <ward>")."""
     ward = ward_at(db, lat, lon, settings.routing.nearest_ward_metres)
     offices = db.execute(queries.offices_near(ward.id)).all() if ward else []
+    street = street_near(db, lat, lon) if ward else None
+    ward_name = ward.name if ward else ""
+    near = gettext("Near %(street)s, %(ward)s", street=street, ward=ward_name) if street else None
     return PlaceOut(
         lat=lat,
         lon=lon,
         ward=Ref(code=ward.code, name=ward.name) if ward else None,
         outside_coverage=ward is None,
         offices=[Ref(code=code, name=name) for code, name in offices],
+        street=street,
+        address=near,
     )
 
 

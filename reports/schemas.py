@@ -146,3 +146,6 @@ class PlaceOut(BaseModel):
     ward: Ref | None
     outside_coverage: bool
     offices: list[Ref]
+    # The nearest named street of the base map (within 150 m), and "near <street>, <ward>".
+    street: str | None = None
+    address: str | None = None

@@ -4,7 +4,8 @@
 #
 #   scripts/system-packages.sh [--dry-run] GROUP...
 #
-# Groups: server (PostgreSQL, the PostGIS extension of that server's major version, npm), browser
+# Groups: server (PostgreSQL, the PostGIS extension of that server's major version, npm, tilemaker
+# which builds the base map from an OpenStreetMap extract), browser
 # (Chromium and its fonts, for the test suite).
 #
 # The PostGIS extension must match the server the embedded cluster runs on (chosen_major below),
@@ -87,6 +88,7 @@ for group in "$@"; do
     server)
       server_packages
       have_cmd npm || missing+=(npm)
+      have_cmd tilemaker || missing+=(tilemaker)
       ;;
     browser)
       test -x "$root/usr/bin/chromium" || missing+=(chromium)

@@ -6,8 +6,8 @@ with the system's ``python3`` before the virtual environment exists
 messages in both languages here rather than in the gettext catalogs, which are compiled later in
 the set-up.
 
-Targets: ``demo`` needs the server, its PostGIS extension and npm; ``test`` also needs Chromium
-and its fonts.
+Targets: ``demo`` needs the server, its PostGIS extension, npm and tilemaker; ``test`` also
+needs Chromium and its fonts.
 """
 
 from __future__ import annotations
@@ -64,6 +64,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The socket {path} cannot be made ({length} characters, at most {limit})",
     ),
     "npm": ("Chưa có npm (cài thư viện bản đồ)", "npm is missing (it installs the map library)"),
+    "tilemaker": (
+        "Chưa có tilemaker (dựng bản đồ nền từ OpenStreetMap)",
+        "tilemaker is missing (it builds the base map from OpenStreetMap)",
+    ),
     "chromium": (
         "Chưa có Chromium ở {path} (cho kiểm thử trình duyệt)",
         "Chromium is missing at {path} (for the browser tests)",
@@ -191,6 +195,11 @@ def check_npm(machine: Machine) -> list[Problem]:
     return [] if machine.which("npm") else [Problem("npm", machine.apt("npm"))]
 
 
+def check_tilemaker(machine: Machine) -> list[Problem]:
+    """tilemaker, which turns an OpenStreetMap extract into the base map's vector tiles."""
+    return [] if machine.which("tilemaker") else [Problem("tilemaker", machine.apt("tilemaker"))]
+
+
 def check_browser(machine: Machine, chromium: str = "usr/bin/chromium") -> list[Problem]:
     """Chromium and the fonts its pages need, for the browser tests."""
     test = frozenset({"test"})
@@ -231,7 +240,15 @@ def check_disk(machine: Machine, need_gb: float = MIN_FREE_GB) -> list[Problem]:
     return [Problem("disk", f"du -sh {path}/* | sort -h", params=params)]
 
 
-CHECKS = (check_python, check_server, check_socket, check_npm, check_browser, check_disk)
+CHECKS = (
+    check_python,
+    check_server,
+    check_socket,
+    check_npm,
+    check_tilemaker,
+    check_browser,
+    check_disk,
+)
 
 
 def diagnose(machine: Machine) -> list[Problem]:

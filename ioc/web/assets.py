@@ -26,6 +26,8 @@ VENDORED: tuple[tuple[str, str], ...] = (
     ("@mapbox/point-geometry/index.js", "point-geometry/index.js"),
     ("pbf/index.js", "pbf/index.js"),
     ("chart.js/dist/chart.umd.min.js", "chart.js/chart.umd.min.js"),
+    # The base map's renderer (ioc/static/basemap/basemap.js): one file, its dependencies bundled.
+    ("protomaps-leaflet/dist/protomaps-leaflet.js", "protomaps-leaflet/protomaps-leaflet.js"),
 )
 
 

@@ -7,12 +7,37 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 
 from ioc.settings import MapSettings
 from ioc.web.templating import with_nonce
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
+# The self-hosted base map (routing/basemap): drawn when the server has built one.
+BASEMAP_JS = [
+    ("protomaps_leaflet", "/static/vendor/protomaps-leaflet/protomaps-leaflet.js"),
+    ("ioc_basemap", "/static/basemap/basemap.js"),
+]
+
+
+class SelfHostedBasemap(MacroElement):
+    """Asks the page's base map script to draw the app's own vector tiles under this map.
+
+    The script looks for the base map at run time (``/basemap/tiles.json``), so a page needs no
+    database or file access to offer it; without one, nothing is drawn.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "SelfHostedBasemap"
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "if (window.iocBasemap) { window.iocBasemap.attach({{ this._parent.get_name() }}); }"
+        "{% endmacro %}"
+    )
 
 
 @dataclass(frozen=True)
@@ -25,7 +50,8 @@ class RenderedMap:
 
 
 def make_map(config: MapSettings, **options: Any) -> folium.Map:
-    """A map whose scripts are self-hosted and whose base layer is the configured tile server."""
+    """A map whose scripts are self-hosted, drawn over the configured tile server if there is
+    one, else over the app's own base map (where one has been built)."""
     tiles: Any = None
     if config.tile_url:
         tiles = folium.TileLayer(
@@ -35,8 +61,10 @@ def make_map(config: MapSettings, **options: Any) -> folium.Map:
     options.setdefault("zoom_start", config.zoom)
     fmap = folium.Map(tiles=tiles, control_scale=True, **options)
     # Instance attributes shadow folium's CDN defaults (jQuery, Bootstrap, Font Awesome).
-    fmap.default_js = LEAFLET_JS
+    fmap.default_js = LEAFLET_JS if config.tile_url else LEAFLET_JS + BASEMAP_JS
     fmap.default_css = LEAFLET_CSS
+    if not config.tile_url:
+        SelfHostedBasemap().add_to(fmap)
     return fmap
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import ioc.auth.models  # noqa: F401 - registers the tables
 import reports.geo.models  # noqa: F401
+import routing.basemap.models
 import routing.models  # noqa: F401
 from ioc.auth.models import Role, User
 from ioc.cli import seed_all

@@ -15,12 +15,15 @@ from ioc.system.doctor import Machine, Problem
 from tests.ioc.test_system_packages import browser, server
 
 
-def machine(tmp_path: Path, *, npm: bool = True, is_root: bool = False) -> Machine:
+def machine(
+    tmp_path: Path, *, npm: bool = True, tilemaker: bool = True, is_root: bool = False
+) -> Machine:
+    commands = {name for name, present in (("npm", npm), ("tilemaker", tilemaker)) if present}
     return Machine(
         root=tmp_path / "root",
         var_dir=tmp_path / "var",
         is_root=is_root,
-        which=lambda name: f"/usr/bin/{name}" if npm and name == "npm" else None,
+        which=lambda name: f"/usr/bin/{name}" if name in commands else None,
     )
 
 
@@ -66,6 +69,18 @@ def test_npm_is_checked_on_the_path(tmp_path: Path) -> None:
     assert doctor.check_npm(machine(tmp_path)) == []
     (problem,) = doctor.check_npm(machine(tmp_path, npm=False))
     assert problem.key == "npm" and problem.fix.endswith(" npm")
+
+
+def test_tilemaker_is_checked_on_the_path_and_the_demo_needs_it(tmp_path: Path) -> None:
+    assert doctor.check_tilemaker(machine(tmp_path)) == []
+    problems = doctor.check_tilemaker(machine(tmp_path, tilemaker=False))
+    assert keys(problems) == ["tilemaker"] and problems[0].fix.endswith(" tilemaker")
+    text, status = doctor.report(problems, "demo", "vi")
+    assert status == 1
+    assert text.splitlines()[0] == "✗ Chưa có tilemaker (dựng bản đồ nền từ OpenStreetMap)"
+    assert problems[0].message("en") == (
+        "tilemaker is missing (it builds the base map from OpenStreetMap)"
+    )
 
 
 def test_missing_browser_and_fonts_matter_only_for_the_tests(tmp_path: Path) -> None:

@@ -42,7 +42,13 @@ def browser(root: Path) -> None:
 
 
 def npm(root: Path) -> None:
+    """npm, and tilemaker beside it (the server group's two commands)."""
     _touch(root / "usr/bin/npm", executable=True)
+    tilemaker(root)
+
+
+def tilemaker(root: Path) -> None:
+    _touch(root / "usr/bin/tilemaker", executable=True)
 
 
 def apt_cache(tmp_path: Path, default_server: str | None) -> Path:
@@ -84,6 +90,7 @@ def test_an_empty_machine_gets_the_server_its_extension_npm_and_the_browser(
         "postgresql-15",
         "postgresql-15-postgis-3",
         "npm",
+        "tilemaker",
         "chromium",
         "fonts-dejavu-core",
         "fonts-noto-color-emoji",
@@ -145,6 +152,16 @@ def test_a_complete_machine_needs_nothing(tmp_path: Path) -> None:
     npm(root)
     browser(root)
     assert would_install(tmp_path) == []
+
+
+def test_only_a_missing_tilemaker_is_installed(tmp_path: Path) -> None:
+    """The base map's builder joins the server group; a machine set up before it gets just that."""
+    root = tmp_path / "root"
+    server(root, "15")
+    _touch(root / "usr/bin/npm", executable=True)
+    assert would_install(tmp_path, ("server",)) == ["tilemaker"]
+    _touch(root / "usr/local/bin/tilemaker", executable=True)  # built from source
+    assert would_install(tmp_path, ("server",)) == []
 
 
 def test_only_the_missing_fonts_are_installed(tmp_path: Path) -> None:

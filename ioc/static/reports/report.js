@@ -20,17 +20,19 @@
   function fmt(text, value) { return String(text).replace("{n}", value); }
   function textNode(text) { var span = document.createElement("span"); span.textContent = String(text); return span; }
 
-  // Without a tile server the map is blank: draw ward outlines and names, fetched after the page.
+  // Without a tile server or a base map the map is blank: ward outlines and names give it a frame.
   function drawOutlines(url) {
     fetch(url).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { return; }
-        L.geoJSON(data, {
-          style: { color: "#475569", weight: 1, fillColor: "#f8fafc", fillOpacity: 0.6 },
+        var outlines = L.geoJSON(data, {
+          style: { color: "#475569", weight: 1, fillColor: "#f8fafc", fillOpacity: map.iocBasemap ? 0 : 0.6 },
           // A click on a ward bubbles up to the map, which moves the pin.
           // Leaflet sets a string tooltip as HTML: a ward's name goes in as text.
           onEachFeature: function (feature, layer) { layer.bindTooltip(textNode(feature.properties.name), { sticky: true }); }
         }).addTo(map).bringToBack();
+        // Over the base map's streets the outlines stay, without their pale fill.
+        map.on("ioc:basemap", function () { outlines.setStyle({ fillOpacity: 0 }); });
       }).catch(function () { /* outlines are only a help: the pin works without them */ });
   }
 
@@ -153,10 +155,18 @@
     refreshNearby();
   }
 
+  // The street under the pin, from the base map's streets: the resident checks the place by it.
+  function showStreet(street) {
+    pin.unbindTooltip();
+    if (!street) { return; }
+    pin.bindTooltip(textNode(street), { permanent: true, direction: "bottom", className: "pin-street" }).openTooltip();
+  }
+
   function lookupPlace() {
     var url = "/api/v1/reports/place?lat=" + state.lat + "&lon=" + state.lon;
     fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.json(); }).then(function (place) {
-      $("ward").textContent = place.ward ? fmt(T.ward, place.ward.name) : T.outside;
+      $("ward").textContent = place.address || (place.ward ? fmt(T.ward, place.ward.name) : T.outside);
+      showStreet(place.street);
       var select = $("office");
       select.textContent = "";
       place.offices.forEach(function (office) {

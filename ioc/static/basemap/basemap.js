@@ -1,0 +1,93 @@
+/* The self-hosted base map under a Leaflet map: the app's own vector tiles (/basemap/tiles.json,
+ * built by `ioc basemap build`), drawn by protomaps-leaflet with the browser's own fonts, so no
+ * glyph server is needed. A quiet style: pale land, soft water, white streets with Vietnamese
+ * names, so that reports stay readable on top. Where no base map exists (tiles.json answers 404)
+ * or outside its bounds, the map keeps its ward outlines alone.
+ *
+ *   iocBasemap.attach(map);   // folium's map script calls this (ioc/web/maps.py)
+ *   map.on("ioc:basemap", function (event) { ... event.layer ... });   // once it is drawn
+ */
+(function () {
+  "use strict";
+  var ATTRIBUTION = "© OpenStreetMap contributors";
+  var C = {
+    land: "#f3f1ec", water: "#c5dbe6", waterLine: "#a9c8d8", park: "#dde8d2", wood: "#d3e2c8",
+    landuse: "#ece8e1", school: "#efe6da", hospital: "#f2e2e2", building: "#e3ded6",
+    buildingLine: "#d6d0c6", casing: "#d2ccc0", road: "#ffffff", major: "#fdf6e3",
+    path: "#c9c2b6", label: "#5b5750", place: "#3d3a35", halo: "#ffffff"
+  };
+
+  function kind(values) {
+    return function (z, feature) { return values.indexOf(feature.props.kind) >= 0; };
+  }
+  // Widths grow with the zoom: a road class's width at z12, doubling every zoom up to z16.
+  function widthFrom(base) {
+    return function (z) { return Math.max(0.5, base * Math.pow(1.6, z - 12)); };
+  }
+
+  function areaRules(P) {
+    return [
+      { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: C.park }), filter: kind(["park", "grass", "pitch", "cemetery"]) },
+      { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: C.wood }), filter: kind(["wood", "scrub", "wetland"]) },
+      { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: C.school }), filter: kind(["school"]) },
+      { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: C.hospital }), filter: kind(["hospital"]) },
+      { dataLayer: "landuse", symbolizer: new P.PolygonSymbolizer({ fill: C.landuse }), filter: kind(["commercial", "industrial", "military", "farmland"]) },
+      { dataLayer: "water", symbolizer: new P.PolygonSymbolizer({ fill: C.water }), filter: function (z, f) { return f.geomType === 3; } },
+      { dataLayer: "water", symbolizer: new P.LineSymbolizer({ color: C.waterLine, width: widthFrom(1) }), filter: function (z, f) { return f.geomType === 2; } },
+      { dataLayer: "buildings", symbolizer: new P.PolygonSymbolizer({ fill: C.building, stroke: C.buildingLine, width: 0.5 }) }
+    ];
+  }
+
+  function roadRules(P) {
+    var minor = kind(["minor_road"]);
+    var major = kind(["major_road", "highway"]);
+    return [
+      { dataLayer: "roads", symbolizer: new P.LineSymbolizer({ color: C.path, width: 1, dash: [3, 2] }), filter: kind(["path"]), minzoom: 15 },
+      { dataLayer: "roads", symbolizer: new P.LineSymbolizer({ color: C.casing, width: widthFrom(1.6), lineCap: "round" }), filter: minor, minzoom: 13 },
+      { dataLayer: "roads", symbolizer: new P.LineSymbolizer({ color: C.casing, width: widthFrom(2.8), lineCap: "round" }), filter: major },
+      { dataLayer: "roads", symbolizer: new P.LineSymbolizer({ color: C.road, width: widthFrom(1), lineCap: "round" }), filter: minor },
+      { dataLayer: "roads", symbolizer: new P.LineSymbolizer({ color: C.major, width: widthFrom(2), lineCap: "round" }), filter: major }
+    ];
+  }
+
+  function labelRules(P) {
+    var font = "sans-serif";
+    return [
+      { dataLayer: "places", symbolizer: new P.CenteredTextSymbolizer({ fill: C.place, stroke: C.halo, width: 2, fontFamily: font, fontWeight: 600, fontSize: 13 }) },
+      { dataLayer: "roads", symbolizer: new P.LineLabelSymbolizer({ fill: C.label, stroke: C.halo, width: 2, fontFamily: font, fontSize: 12 }), filter: kind(["major_road", "highway"]), minzoom: 13 },
+      { dataLayer: "roads", symbolizer: new P.LineLabelSymbolizer({ fill: C.label, stroke: C.halo, width: 2, fontFamily: font, fontSize: 11 }), filter: kind(["minor_road"]), minzoom: 15 },
+      { dataLayer: "water", symbolizer: new P.LineLabelSymbolizer({ fill: "#4a7890", stroke: C.halo, width: 2, fontFamily: font, fontStyle: "italic", fontSize: 12 }), filter: function (z, f) { return f.geomType === 2; } },
+      { dataLayer: "pois", symbolizer: new P.CenteredTextSymbolizer({ fill: "#7a756c", stroke: C.halo, width: 2, fontFamily: font, fontSize: 10 }), minzoom: 16 }
+    ];
+  }
+
+  function draw(map, tilejson) {
+    var P = window.protomapsL;
+    var b = tilejson.bounds;
+    var layer = P.leafletLayer({
+      url: tilejson.tiles[0],
+      paintRules: areaRules(P).concat(roadRules(P)),
+      labelRules: labelRules(P),
+      backgroundColor: C.land,
+      bounds: [[b[1], b[0]], [b[3], b[2]]],
+      // Data zooms start at the archive's; tiles are drawn from the zoom above (levelDiff 1).
+      minZoom: tilejson.minzoom + 1,
+      maxDataZoom: tilejson.maxzoom,
+      attribution: ATTRIBUTION
+    });
+    layer.addTo(map);
+    layer.bringToBack();
+    map.iocBasemap = layer;
+    map.fire("ioc:basemap", { layer: layer });
+  }
+
+  function attach(map) {
+    if (!window.protomapsL || !window.fetch) { return; }
+    fetch("/basemap/tiles.json", { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (tilejson) { if (tilejson && tilejson.tiles) { draw(map, tilejson); } })
+      .catch(function () { /* no base map: the ward outlines remain */ });
+  }
+
+  window.iocBasemap = { attach: attach };
+})();
