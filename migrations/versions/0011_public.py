@@ -3,7 +3,7 @@ newest-first indexes; each report's "on time" flag of its published result and t
 latest action (both backfilled).
 
 Revision ID: 0011_public
-Revises: 0011_ratings, 0011_video
+Revises: 0011_ratings
 Create Date: 2026-12-01
 """
 
@@ -13,9 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_public"
-# Merges the other helpers' 0011 heads so that "upgrade head" works on this branch; the lead
-# re-chains the 0011 migrations when merging (this one only needs 0010_kpi).
-down_revision: str | tuple[str, ...] | None = ("0011_ratings", "0011_video")
+down_revision: str | None = "0011_ratings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Ratings of published results; each follower's own private status link.
 
 Revision ID: 0011_ratings
-Revises: 0010_kpi
+Revises: 0011_video
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_ratings"
-down_revision: str | None = "0010_kpi"
+down_revision: str | None = "0011_video"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

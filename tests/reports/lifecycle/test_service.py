@@ -258,9 +258,14 @@ def test_recategorise_relocate_and_priority_route_again(
     event = act(filed, "recategorise", cast.operator, category="chieu-sang")
     assert event.payload["from"] == "giao-thong" and event.payload["suggested_agency"]
     assert filed.suggested_agency_id != cast.agency_a.agency_id
-    verify_by = filed.verify_by
+    resolve_by = filed.resolve_by
     act(filed, "set_priority", cast.operator, priority="urgent")
-    assert filed.priority == "urgent" and filed.verify_by != verify_by
+    # Urgent counts calendar hours: the result is due within hours, not working days (the
+    # verification deadline may not move: two working hours can equal two calendar hours).
+    assert filed.priority == "urgent" and filed.resolve_by != resolve_by
+    assert filed.resolve_by is not None and filed.resolve_by <= filed.created_at + timedelta(
+        hours=4
+    )
     act(filed, "relocate", cast.operator, lat=16.4668, lon=107.5786)  # Huế
     assert filed.ward_id is not None and state(filed) == S.submitted and filed.version == 4
     with pytest.raises(InvalidInput):
