@@ -87,8 +87,8 @@ def world(post: Post, dbs: Session, act: Act, cast: Cast, settings: Settings) ->
     act(published, "resolve", cast.agency_a, note="Đã vá ổ gà", photos=1)
     act(published, "approve_result", cast.operator)
     store = MediaStore(settings.media_dir)
-    for media in dbs.scalars(select(ReportMedia).where(ReportMedia.kind == "video")):
-        assert videos.make_copy(dbs, store, media.id) is not None  # what the remux job does
+    for clip in dbs.scalars(select(ReportMedia).where(ReportMedia.kind == "video")):
+        assert videos.make_copy(dbs, store, clip.id) is not None  # what the remux job does
     in_progress = _file(post, dbs, "Đèn đường hỏng đang xử lý", **REPORTER)
     act(in_progress, "verify_forward", cast.operator)
     unverified = _file(post, dbs, HIDDEN_TEXT, **REPORTER)
