@@ -7,17 +7,18 @@ import html
 import json
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.operator import page as operator_page
 from dashboard.operator import views
 from dashboard.operator.filters import ALL_STATES, conditions, parse_filters
+from ioc.db import utcnow
 from reports.models import Report
 from routing.sla import VN_TZ
 from tests.conftest import sign_in
@@ -248,9 +249,12 @@ def test_more_continues_where_the_first_page_stopped(
 ) -> None:
     monkeypatch.setattr(views, "QUEUE_PAGE", 2)
     filed = [_file(post, dbs, description="Cột đèn nghiêng").tracking_code for _ in range(3)]
+    # One deadline for all (in working hours each would have its own): then newest first.
+    due = utcnow() + timedelta(hours=2)
+    dbs.execute(update(Report).where(Report.tracking_code.in_(filed)).values(due_at=due))
     dbs.commit()
     first = op.get("/dashboard?q=c%E1%BB%99t+%C4%91%C3%A8n+nghi%C3%AAng").text
-    assert _codes(first) == filed[::-1][:2]  # none overdue, no deadline passed: newest first
+    assert _codes(first) == filed[::-1][:2]  # none overdue, the same deadline: newest first
     more = re.search(r'<a class="more" id="queue-more" href="([^"]+)" data-next="([^"]+)"', first)
     assert more, "no link to the next page"
     link = html.unescape(more.group(1))
