@@ -18,6 +18,7 @@ import dashboard
 import dashboard.admin
 import dashboard.agency
 import dashboard.kpi
+import dashboard.opendata
 import dashboard.operator
 import dashboard.public
 import reports
@@ -25,6 +26,9 @@ import routing
 from dashboard.admin import views as admin_users_views
 from dashboard.kpi import rollup as kpi_rollup
 from dashboard.kpi import views as kpi_views
+from dashboard.opendata import admin_views as opendata_admin_views
+from dashboard.opendata import snapshots as opendata_snapshots
+from dashboard.opendata import views as opendata_views
 from dashboard.operator import live_views as operator_live_views
 from dashboard.operator import templates_admin as reject_templates_views
 from dashboard.operator import tile_views as operator_tile_views
@@ -62,6 +66,7 @@ FEATURE_PACKAGES = (
     dashboard.operator,
     dashboard.kpi,
     dashboard.public,
+    dashboard.opendata,
 )
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
@@ -72,6 +77,7 @@ JOB_BLUEPRINTS = (
     notify_tasks.blueprint,
     kpi_rollup.blueprint,
     media_videos.blueprint,
+    opendata_snapshots.blueprint,
 )
 
 
@@ -157,6 +163,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         kpi_views.router,
         public_views.router,
         feedback_views.router,
+        opendata_views.router,
+        opendata_admin_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).
