@@ -1,7 +1,7 @@
 """Open data: the daily snapshots the administrator publishes.
 
 Revision ID: 0011_opendata
-Revises: 0010_kpi
+Revises: 0011_public
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_opendata"
-down_revision: str | None = "0010_kpi"
+down_revision: str | None = "0011_public"  # the lead re-chains at merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -85,6 +85,10 @@ def test_the_csv_has_the_same_reports_and_columns(client: TestClient, story: Sto
     assert row["ward_name"] == "Phường Tam Thắng" and row["category_vi"] == "Giao thông"
     assert row["description"] == "Ổ gà lớn trước chợ" and row["published"] == ""
     assert abs(float(row["lat"]) - 10.3736) < 0.001 and abs(float(row["lon"]) - 107.095) < 0.001
+    assert row["on_time"] == "" and row["result"] == ""  # no result yet
+    done = by_code[story.published.tracking_code]
+    assert done["on_time"] == "true" and done["result"] == "Đã thay bóng đèn"
+    assert done["due"] and done["published"]
 
 
 def test_nothing_private_and_no_unverified_report_in_either_file(
