@@ -23,6 +23,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/kpi.py",
         "bench/public.py",
         "bench/video.py",
+        "bench/opendata.py",
     ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:

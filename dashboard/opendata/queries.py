@@ -139,10 +139,15 @@ _CONDITIONS: Final[dict[str, Callable[[Subquery], ColumnElement[bool]]]] = {
 
 @functools.cache
 def _statement(kind: str, present: frozenset[str]) -> Select[*tuple[Any, ...]]:
-    """Built once per kind and set of filters; values are bound when it runs."""
+    """Built once per kind and set of filters; values are bound when it runs.
+
+    Oldest first, which is the order of the public reports' partial index on (created_at, id)
+    (migration 0011_public): read backwards it serves the order and the ``from``/``to`` range,
+    so the server-side cursor starts sending at once instead of sorting a million rows first.
+    """
     p = public_reports().subquery("p")
     columns = {"geojson": [_feature(p)], "csv": _cells(p), "both": [_feature(p), *_cells(p)]}
-    stmt = select(*columns[kind]).order_by(p.c.id)
+    stmt = select(*columns[kind]).order_by(p.c.created_at, p.c.id)
     for name in sorted(present):
         stmt = stmt.where(_CONDITIONS[name](p))
     return stmt.execution_options(yield_per=BATCH)

@@ -79,6 +79,8 @@ def _day(report: Report) -> str:
 def test_the_csv_has_the_same_reports_and_columns(client: TestClient, story: Story) -> None:
     rows = csv_rows(client)
     by_code = {row["code"]: row for row in rows}
+    received = [row["created"] for row in rows]
+    assert received == sorted(received)  # oldest first
     assert set(by_code) == codes(geojson(client))
     row = by_code[story.forwarded.tracking_code]
     assert row["state"] == "assigned" and row["agency"] == "ubnd-26526"
