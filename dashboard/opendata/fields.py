@@ -111,15 +111,17 @@ FIELDS: Final = (
     Field(
         "description",
         "string",
-        "Nội dung phản ánh của người dân",
-        "The resident's description",
+        "Nội dung phản ánh của người dân (trong CSV, văn bản bắt đầu bằng = + - @ có thêm dấu "
+        "' phía trước để bảng tính không chạy nó như công thức)",
+        "The resident's description (in the CSV, a text starting with = + - @ gets a leading ' "
+        "so that spreadsheets do not run it as a formula)",
         "Ổ gà lớn trước số 12",
     ),
     Field(
         "result",
         "string",
-        "Kết quả xử lý đã công bố (trống nếu chưa có)",
-        "The published result (empty if not yet)",
+        "Kết quả xử lý đã công bố (trống nếu chưa có; trong CSV như cột description)",
+        "The published result (empty if not yet; in the CSV as the description column)",
         "Đã vá ổ gà",
     ),
     Field(

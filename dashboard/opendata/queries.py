@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
     func,
     literal,
@@ -40,6 +41,7 @@ from routing.sla import VN_TZ
 BATCH: Final = 2000  # rows fetched from the server-side cursor at a time
 # Vietnam keeps UTC+7 all year, so the offset can be written as a constant.
 _ISO: Final = 'YYYY-MM-DD"T"HH24:MI:SS"+07:00"'
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,13 @@ def _when(column: ColumnElement[Any]) -> ColumnElement[str]:
     return func.to_char(func.timezone("Asia/Ho_Chi_Minh", column), _ISO)
 
 
+def _no_formula(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A resident's text that a spreadsheet would run as a formula (``=HYPERLINK(…)``), with a
+    leading apostrophe so that it shows as text (OWASP's advice on CSV injection)."""
+    risky = func.left(column, 1).in_(FORMULA_STARTS)
+    return case((risky, literal("'", String) + column), else_=column)
+
+
 def _degrees(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.round(cast(column, Numeric), 6)
 
@@ -97,8 +106,8 @@ def _cells(p: Subquery) -> list[ColumnElement[Any]]:
         cast(c.on_time, Text),
         cast(_degrees(c.lat), Text),
         cast(_degrees(c.lon), Text),
-        c.description,
-        c.result_text,
+        _no_formula(c.description),
+        _no_formula(c.result_text),
         bindparam("base", type_=String) + "/public/reports/" + c.code,
     ]
 
@@ -108,6 +117,7 @@ def _feature(p: Subquery) -> ColumnElement[str]:
     cells = _cells(p)
     typed = dict(zip(NAMES, cells, strict=True))
     typed |= {"on_time": p.c.on_time, "lat": _degrees(p.c.lat), "lon": _degrees(p.c.lon)}
+    typed |= {"description": p.c.description, "result": p.c.result_text}  # as written
     properties = func.json_build_object(*(x for name in NAMES for x in (_key(name), typed[name])))
     point = func.json_build_object(
         _key("type"),

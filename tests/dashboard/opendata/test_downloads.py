@@ -16,6 +16,7 @@ from dashboard.opendata.fields import NAMES
 from reports.models import PUBLIC_STATES, Report
 from routing.sla import VN_TZ
 from tests.dashboard.opendata.conftest import Story, secrets_of
+from tests.reports.conftest import Post, photo
 from tests.reports.lifecycle.conftest import Act, Cast
 
 
@@ -178,3 +179,17 @@ def test_a_re_download_of_the_same_data_is_a_304(
     assert changed.status_code == 200 and changed.headers["etag"] != tag
     row = next(r for r in csv_rows(client) if r["code"] == story.forwarded.tracking_code)
     assert row["state"] == "in_progress"
+
+
+def test_a_formula_in_a_description_stays_text_in_the_csv(
+    client: TestClient, post: Post, act: Act, cast: Cast, dbs: Session
+) -> None:
+    formula = '=HYPERLINK("http://evil.example","Ổ gà")'
+    answer = post(category="giao-thong", description=formula, photos=[photo()])
+    report = dbs.get_one(Report, answer.json()["id"])
+    act(report, "verify_forward", cast.operator)
+    dbs.commit()
+    row = next(r for r in csv_rows(client) if r["code"] == report.tracking_code)
+    assert row["description"] == "'" + formula
+    feature = next(f for f in geojson(client)["features"] if f["id"] == report.tracking_code)
+    assert feature["properties"]["description"] == formula  # GeoJSON keeps the text as written
