@@ -19,6 +19,7 @@ import dashboard.admin
 import dashboard.agency
 import dashboard.kpi
 import dashboard.open311
+import dashboard.opendata
 import dashboard.operator
 import dashboard.public
 import reports
@@ -28,6 +29,9 @@ from dashboard.kpi import rollup as kpi_rollup
 from dashboard.kpi import views as kpi_views
 from dashboard.open311 import admin as open311_admin
 from dashboard.open311 import views as open311_views
+from dashboard.opendata import admin_views as opendata_admin_views
+from dashboard.opendata import snapshots as opendata_snapshots
+from dashboard.opendata import views as opendata_views
 from dashboard.operator import live_views as operator_live_views
 from dashboard.operator import templates_admin as reject_templates_views
 from dashboard.operator import tile_views as operator_tile_views
@@ -67,6 +71,7 @@ FEATURE_PACKAGES = (
     dashboard.kpi,
     dashboard.public,
     dashboard.open311,
+    dashboard.opendata,
 )
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
@@ -77,6 +82,7 @@ JOB_BLUEPRINTS = (
     notify_tasks.blueprint,
     kpi_rollup.blueprint,
     media_videos.blueprint,
+    opendata_snapshots.blueprint,
 )
 
 
@@ -165,6 +171,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         open311_views.router,
         open311_admin.router,
         basemap_views.router,
+        opendata_views.router,
+        opendata_admin_views.router,
     ):
         app.include_router(router)
     # Residents on 3G: pages, scripts and GeoJSON shrink three- to sixfold (images are skipped).

@@ -84,6 +84,15 @@ class LifecycleSettings(BaseModel):
     reopen_days: int = Field(default=7, ge=0)
 
 
+class OpenDataSettings(BaseModel):
+    """Open data (``IOC_OPEN_DATA__…``): where snapshots are written, automatic publication."""
+
+    # Snapshot files; None: ``var_dir/open-data``.
+    directory: Path | None = None
+    # Publish a snapshot by itself every night (00:05 Vietnam time); off: the administrator does.
+    auto_publish: bool = False
+
+
 def _split_list(value: Any) -> Any:
     """A comma-separated list from the environment (``a@x.vn,b@y.vn``), or JSON."""
     if isinstance(value, str):
@@ -194,6 +203,7 @@ class Settings(BaseSettings):
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     open311: Open311Settings = Field(default_factory=Open311Settings)
+    open_data: OpenDataSettings = Field(default_factory=OpenDataSettings)
     token_ttl_minutes: int = 60
     session_ttl_hours: int = 12
     login_max_failures: int = 5

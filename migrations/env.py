@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, pool
 import dashboard.admin.models
 import dashboard.kpi.models
 import dashboard.open311.models
+import dashboard.opendata.models
 import dashboard.operator.reject_templates  # noqa: F401
 import ioc.auth.models
 import ioc.db.seeding  # noqa: F401

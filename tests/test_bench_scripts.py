@@ -24,6 +24,7 @@ from ioc.settings import PROJECT_ROOT
         "bench/public.py",
         "bench/video.py",
         "bench/basemap.py",
+        "bench/opendata.py",
     ],
 )
 def test_each_benchmark_starts_as_a_script(script: str) -> None:

@@ -58,10 +58,16 @@ FIELD_MESSAGES = {
 }
 
 
+# Paths that name a data format (``/open-data/reports.csv``) answer errors as problem bodies.
+DATA_SUFFIXES = (".json", ".geojson", ".csv")
+
+
 def wants_json(request: Request) -> bool:
     """API paths and clients that ask for JSON get problem bodies; browsers get pages."""
     accept = request.headers.get("accept", "")
-    return request.url.path.startswith("/api/") or ("json" in accept and "html" not in accept)
+    path = request.url.path
+    data = path.startswith("/api/") or path.endswith(DATA_SUFFIXES)  # a file format is asked for
+    return data or ("json" in accept and "html" not in accept)
 
 
 def _problem(

@@ -3,7 +3,7 @@
 """The base map's named streets (from OpenStreetMap), with a GiST index for the nearest one.
 
 Revision ID: 0012_basemap
-Revises: 0011_open311
+Revises: 0011_opendata
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision: str = "0012_basemap"
-down_revision: str | None = "0011_open311"
+down_revision: str | None = "0011_opendata"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

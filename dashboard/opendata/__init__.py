@@ -1,0 +1,1 @@
+"""Open data: the public reports as GeoJSON and CSV, daily snapshots, the licence and dictionary."""
