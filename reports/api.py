@@ -16,7 +16,7 @@ from ioc.settings import Settings
 from ioc.web import OptionalUser, SessionDep, SettingsDep, WriteSessionDep, client_address
 from reports import queries
 from reports.deps import base_url, limiter, load_report
-from reports.intake import service
+from reports.intake import filing, service
 from reports.intake.form import IntakeForm, check_headers, read_form
 from reports.intake.submission import MAX_DESCRIPTION, parse_submission
 from reports.lifecycle import api as lifecycle_api
@@ -89,26 +89,8 @@ def _file(
         return status.created_response(db, earlier.report, earlier.token, base, None)
     db.commit()  # read-only so far: ends the transaction and gives the connection back
     prepared = service.prepare_media(sub, service.media_limits(settings.intake))
-    store = MediaStore(settings.media_dir)
-    for _ in range(2):  # a second pass only after a concurrent request with the same key won
-        try:
-            intake = service.submit(db, store, settings, sub, address, prepared)
-            _tell_resident(db, settings, intake, base)
-            db.commit()
-            return status.created_response(db, intake.report, intake.token, base, intake.routed)
-        except service.ConcurrentRetryError:
-            db.rollback()
-        except BaseException:
-            db.rollback()
-            raise
-    raise service.IdempotencyKeyReused(field="Idempotency-Key")  # pragma: no cover
-
-
-def _tell_resident(db: Session, settings: Settings, intake: service.Intake, base: str) -> None:
-    """Queue the message with the code and the private link (lost if the answer is lost)."""
-    if intake.event is not None:  # a replay was told the first time
-        private = status.status_page(base, intake.report.tracking_code, intake.token)
-        notify.queue_for_event(db, settings, intake.report, intake.event, status_url=private)
+    intake = filing.store_and_commit(db, settings, sub, address, prepared, base)
+    return status.created_response(db, intake.report, intake.token, base, intake.routed)
 
 
 @router.post(

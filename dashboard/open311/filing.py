@@ -23,13 +23,11 @@ from ioc.errors import InvalidInput, NotFound, OutsideCoverage
 from ioc.i18n import N_
 from ioc.settings import Settings
 from reports import queries
-from reports.intake import service
+from reports.intake import filing, service
 from reports.intake.form import IntakeForm, Upload
 from reports.intake.submission import Submission, parse_submission
 from reports.media.source import head_of
-from reports.media.store import MediaStore, Prepared, sniff
-from reports.notify import service as notify
-from reports.tracking import status
+from reports.media.store import Prepared, sniff
 from routing.service import ward_at
 
 RECEIVED = N_(
@@ -91,29 +89,13 @@ def _submit(
     key_id: int,
     base: str,
 ) -> service.Intake:
-    """Store and commit, as the resident page does (a concurrent retry with the key is replayed)."""
-    store = MediaStore(settings.media_dir)
-    for _ in range(2):
-        try:
-            intake = service.submit(db, store, settings, sub, f"open311:{key_id}", prepared)
-            if not intake.replayed:
-                db.add(FiledRequest(report_id=intake.report.id, key_id=key_id))
-                _tell_reporter(db, settings, intake, base)
-            db.commit()
-            return intake
-        except service.ConcurrentRetryError:
-            db.rollback()
-        except BaseException:
-            db.rollback()
-            raise
-    raise service.IdempotencyKeyReused(field="Idempotency-Key")  # pragma: no cover
+    """Store and commit as the resident page does, recording which key filed the report."""
 
+    def record(intake: service.Intake) -> None:
+        db.add(FiledRequest(report_id=intake.report.id, key_id=key_id))
 
-def _tell_reporter(db: Session, settings: Settings, intake: service.Intake, base: str) -> None:
-    """The reporter's message with the code and the private link, as for the resident page."""
-    if intake.event is not None:
-        private = status.status_page(base, intake.report.tracking_code, intake.token)
-        notify.queue_for_event(db, settings, intake.report, intake.event, status_url=private)
+    submitter = f"open311:{key_id}"
+    return filing.store_and_commit(db, settings, sub, submitter, prepared, base, with_new=record)
 
 
 def _per_key(settings: Settings, rate_limit: int) -> Settings:

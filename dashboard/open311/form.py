@@ -3,7 +3,6 @@ the intake's size limits; files are spooled to disk as the resident page's are."
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 import anyio.to_thread
@@ -11,10 +10,10 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from ioc.errors import InvalidInput, PayloadTooLarge
+from ioc.errors import InvalidInput
 from ioc.i18n import N_
 from ioc.settings import IntakeSettings
-from reports.intake.form import TOO_LARGE, Upload
+from reports.intake.form import Upload, check_length, limited_body
 from reports.media.source import sha256_of
 from reports.media.store import MB
 
@@ -44,21 +43,9 @@ class _Spooling(MultiPartParser):
     spool_max_size = SPOOL_BYTES
 
 
-async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
-    """The body, refused as soon as it passes ``limit`` bytes (chunked bodies included)."""
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise PayloadTooLarge(TOO_LARGE, megabytes=limit // MB)
-        yield chunk
-
-
 def _kind(request: Request, limits: IntakeSettings) -> str:
     """The form's content type; a declared length over the limit is refused before reading."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limits.max_request_mb * MB:
-        raise PayloadTooLarge(TOO_LARGE, megabytes=limits.max_request_mb)
+    check_length(request, limits)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in FORMS:
         raise InvalidInput(N_("Send the request as a form (urlencoded or multipart)."))
@@ -68,7 +55,7 @@ def _kind(request: Request, limits: IntakeSettings) -> str:
 async def read_post(request: Request, limits: IntakeSettings) -> PostedForm:
     """Parse the request's form; at most one file, named ``media``."""
     kind = _kind(request, limits)
-    stream = _limited(request, limits.max_request_mb * MB)
+    stream = limited_body(request, limits.max_request_mb * MB)
     try:
         if kind == FORMS[0]:
             parser: FormParser | MultiPartParser = FormParser(

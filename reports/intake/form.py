@@ -98,7 +98,7 @@ def too_long(name: str) -> InvalidInput:
     return InvalidInput(message, field=name, n=limit)
 
 
-async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+async def limited_body(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
     """The body, refusing it as soon as it passes ``limit`` bytes (chunked bodies included)."""
     received = 0
     async for chunk in request.stream():
@@ -108,11 +108,16 @@ async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
         yield chunk
 
 
-def check_headers(request: Request, limits: IntakeSettings) -> None:
-    """Refuse by the headers alone: a declared length over the limit, or not multipart."""
+def check_length(request: Request, limits: IntakeSettings) -> None:
+    """Refuse a body whose declared length is over the limit before reading any of it."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limits.max_request_mb * MB:
         raise PayloadTooLarge(TOO_LARGE, megabytes=limits.max_request_mb)
+
+
+def check_headers(request: Request, limits: IntakeSettings) -> None:
+    """Refuse by the headers alone: a declared length over the limit, or not multipart."""
+    check_length(request, limits)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidInput(N_("Send the report as multipart/form-data."))
 
@@ -122,7 +127,7 @@ async def read_form(request: Request, limits: IntakeSettings) -> IntakeForm:
     check_headers(request, limits)
     parser = _SpoolingParser(
         request.headers,
-        _limited(request, limits.max_request_mb * MB),
+        limited_body(request, limits.max_request_mb * MB),
         max_files=MAX_FILE_PARTS,
         max_fields=MAX_TEXT_FIELDS,
         max_part_size=MAX_TEXT_BYTES,

@@ -255,6 +255,7 @@ def test_done_when_a_new_report_appears_live_is_forwarded_by_keyboard_and_counte
     # The panel's forms arrive with the fragment: the key acts once they are there.
     forward = page.locator('#panel-body [data-key="f"]')
     expect(forward).to_be_visible()
+    expect(page.locator("#panel-body")).not_to_have_attribute("aria-busy", "true")
     page.keyboard.press("f")
     expect(forward).to_be_focused()
     page.keyboard.press("Enter")

@@ -7,17 +7,16 @@ in Phường Vũng Tàu like the other tests that commit theirs).
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from ioc.cli import DEMO_PASSWORD
+from tests.e2e.over_http import file_report, forward
 
 pytestmark = pytest.mark.e2e
 
-PLACE = (10.3461, 107.0761)  # Phường Vũng Tàu
 WAIT_MS = 20_000
 
 CONNECT = """async () => {
@@ -30,31 +29,6 @@ CONNECT = """async () => {
         onStatus: (status) => window.live.statuses.push(status),
     });
 }"""
-
-
-def _file(live_server: str) -> str:
-    fields = {"category": "giao-thong", "description": "Trực tiếp trình duyệt"}
-    fields |= {"lat": str(PLACE[0]), "lon": str(PLACE[1])}
-    created = httpx.post(
-        f"{live_server}/api/v1/reports",
-        data=fields,
-        files=[("photos", ("", b"", "application/octet-stream"))],
-        headers={"Accept": "application/json"},
-    )
-    assert created.status_code == 201, created.text
-    code: str = created.json()["tracking_code"]
-    return code
-
-
-def _forward(live_server: str, code: str) -> None:
-    body = {"username": "operator", "password": DEMO_PASSWORD}
-    token = httpx.post(f"{live_server}/api/v1/auth/token", json=body).json()["access_token"]
-    answer = httpx.post(
-        f"{live_server}/api/v1/reports/{code}/actions/verify_forward",
-        data={"agency": "ubnd-26506"},
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-    )
-    assert answer.status_code == 200, answer.text
 
 
 def _wait_for(page: Page, condition: str, arg: object = None) -> None:
@@ -78,9 +52,9 @@ def test_live_js_delivers_new_reports_changes_and_reloads(
     page.evaluate(CONNECT)
     _wait_for(page, "() => window.live.statuses.includes('live')")
     assert page.evaluate("window.live.statuses[0]") == "connecting"
-    code = _file(live_server)
+    code = file_report(live_server, "Trực tiếp trình duyệt")
     _wait_for(page, "(code) => window.live.got.some((r) => r.code === code)", code)
-    _forward(live_server, code)
+    forward(live_server, code)
     _wait_for(page, "(code) => window.live.got.filter((r) => r.code === code).length === 2", code)
     mine = page.evaluate("(code) => window.live.got.filter((r) => r.code === code)", code)
     assert [(r["kind"], r["state"]) for r in mine] == [

@@ -341,7 +341,8 @@ async function openReport(code, {focusPanel = true} = {}) {
     panelBody.removeAttribute("aria-busy");
   }
   showOnMap(code);
-  if (focusPanel) { panel.focus(); }
+  // A key pressed while the panel loaded (f, r…) has put the focus inside: keep it there.
+  if (focusPanel && !panel.contains(document.activeElement)) { panel.focus(); }
 }
 
 function closePanel() {
