@@ -372,6 +372,9 @@ DEMO_ADDRESSES = """
   Cơ quan xử lý / Agency workspace: {base}/agency
   Điều hành IOC / Operators:       {base}/dashboard      (operator, supervisor)
   Chỉ số / KPIs, daily bulletin:   {base}/dashboard/kpi  (supervisor)
+  Kết quả công khai / Public:      {base}/public
+  Dữ liệu mở / Open data:          {base}/open-data
+  Open311 GeoReport v2:            {base}/open311/v2/discovery.json  (api_key demo-open311-key)
   Demo sign-ins (password {password}): admin, supervisor, operator,
     and one per agency named by its code (e.g. ubnd-26526: UBND Phường Tam Thắng, Vũng Tàu)
 """
