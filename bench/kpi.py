@@ -13,7 +13,6 @@ Run from the project root: ``IOC_DEMO=1 .venv/bin/python bench/kpi.py [--reports
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import time
@@ -25,11 +24,10 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import httpx
 
-from bench.serving import report_count, scale_database, serve
+from bench.serving import fresh_media_root, report_count, scale_database, serve
 from dashboard.kpi import rollup
 from dashboard.kpi.figures import today
 from ioc import db
-from ioc.settings import PROJECT_ROOT
 from tests.ioc.serving import free_port
 
 PASSWORD = "demo12345"  # the demo password of ioc/cli.py
@@ -105,9 +103,7 @@ def main() -> None:
     url = scale_database(args.reports, args.seed)
     days, seconds = rebuild(url)
     print(f"ioc kpi rebuild: {days} days in {seconds:.1f} s")
-    media_root = PROJECT_ROOT / "var" / "bench" / "kpi-media"
-    shutil.rmtree(media_root, ignore_errors=True)
-    media_root.mkdir(parents=True)
+    media_root = fresh_media_root("kpi")
     port = free_port()
     server = serve(url, media_root, args.workers, port, {"IOC_TOKEN_TTL_MINUTES": "600"})
     try:

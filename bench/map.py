@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import math
 import random
-import shutil
 import statistics
 import sys
 import time
@@ -33,8 +32,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import httpx
 from sqlalchemy import create_engine, text
 
-from bench.serving import report_count, scale_database, serve
-from ioc.settings import PROJECT_ROOT
+from bench.serving import fresh_media_root, report_count, scale_database, serve
 from tests.ioc.serving import free_port
 
 PASSWORD = "demo12345"  # the demo password of ioc/cli.py
@@ -175,9 +173,7 @@ def main() -> None:
     database_url = scale_database(args.reports, args.seed)
     random.seed(args.seed)
     places = centres(database_url, args.viewports, args.seed)
-    media_root = PROJECT_ROOT / "var" / "bench" / "map-media"
-    shutil.rmtree(media_root, ignore_errors=True)
-    media_root.mkdir(parents=True)
+    media_root = fresh_media_root("map")
     port = free_port()
     server = serve(database_url, media_root, args.workers, port)
     try:

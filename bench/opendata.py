@@ -28,7 +28,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import httpx
 
 from bench.intake import memory_mb, workers_of
-from bench.serving import report_count, scale_database, serve
+from bench.serving import fresh_media_root, report_count, scale_database, serve
 from dashboard.opendata import snapshots
 from ioc import db
 from ioc.settings import PROJECT_ROOT
@@ -106,9 +106,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     url = scale_database(args.reports, args.seed)
-    media_root = PROJECT_ROOT / "var" / "bench" / "opendata-media"
-    shutil.rmtree(media_root, ignore_errors=True)
-    media_root.mkdir(parents=True)
+    media_root = fresh_media_root("opendata")
     port = free_port()
     server = serve(url, media_root, 1, port)
     try:

@@ -13,7 +13,6 @@ Run from the project root: ``IOC_DEMO=1 .venv/bin/python bench/public.py [--repo
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -25,8 +24,7 @@ import httpx
 from sqlalchemy import create_engine, select
 
 from bench.kpi import measure, print_figures
-from bench.serving import report_count, scale_database, serve
-from ioc.settings import PROJECT_ROOT
+from bench.serving import fresh_media_root, report_count, scale_database, serve
 from reports import publication
 from reports.models import Report
 from tests.ioc.serving import free_port
@@ -81,9 +79,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     url = scale_database(args.reports, args.seed)
-    media_root = PROJECT_ROOT / "var" / "bench" / "public-media"
-    shutil.rmtree(media_root, ignore_errors=True)
-    media_root.mkdir(parents=True)
+    media_root = fresh_media_root("public")
     port = free_port()
     server = serve(url, media_root, args.workers, port, {})
     try:

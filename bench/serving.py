@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +22,14 @@ def bench_database(name: str, *, fresh: bool = False) -> str:
     cluster = LocalCluster(Path(os.environ.get("IOC_VAR_DIR", PROJECT_ROOT / "var")))
     cluster.start()
     return prepare_database(Settings(database_url=cluster.url(name), demo=True), fresh=fresh)
+
+
+def fresh_media_root(name: str) -> Path:
+    """An empty media folder of one benchmark under ``var/bench/`` (``NAME-media``)."""
+    media_root = PROJECT_ROOT / "var" / "bench" / f"{name}-media"
+    shutil.rmtree(media_root, ignore_errors=True)
+    media_root.mkdir(parents=True)
+    return media_root
 
 
 def serve(
