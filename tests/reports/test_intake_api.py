@@ -208,7 +208,7 @@ def test_the_reporting_pages_render(post: Post, client: TestClient) -> None:
     assert page.status_code == 200
     assert (
         "/static/vendor/leaflet/leaflet.js" in page.text
-        and "/static/reports/report.js" in page.text
+        and "/static/reports/report-send.js" in page.text
     )
     assert 'value="giao-thong"' in page.text and "🚦" in page.text
     assert not re.search(r'(src|href)="(https?:)?//', page.text)  # nothing from another host

@@ -1,0 +1,32 @@
+/* The reporting page: photo or video -> place -> what and who. Vanilla JS, no build step.
+ *
+ * The page's scripts share one namespace, window.IOCReport (R), each file adding its step:
+ *   report-core.js    configuration, state and the small helpers every step uses;
+ *   report-media.js   photos (GPS first, then downscaled) and the video;
+ *   report-place.js   the map, the pin, the ward and street under it;
+ *   report-what.js    the category and the office;
+ *   report-nearby.js  the duplicate hint (reports already sent nearby);
+ *   report-send.js    the draft kept on the phone, sending with retries, the answer.
+ * report-send.js is loaded last and starts the page. */
+(function () {
+  "use strict";
+  var R = window.IOCReport = {};
+  R.cfg = window.IOC_REPORT;
+  R.T = R.cfg.text;
+  R.map = R.cfg.map;
+  R.pin = R.cfg.pin;
+  R.form = document.getElementById("report-form");
+  R.$ = function (id) { return document.getElementById(id); };
+  R.state = { photos: [], video: null, lat: null, lon: null, source: null, key: null, signature: null };
+  R.fmt = function (text, value) { return String(text).replace("{n}", value); };
+  R.textNode = function (text) { var span = document.createElement("span"); span.textContent = String(text); return span; };
+
+  R.showError = function (message) { var box = R.$("form-error"); box.textContent = message; box.hidden = !message; };
+  R.setProgress = function (text, percent) {
+    R.$("progress-box").hidden = false;
+    R.$("progress-text").textContent = text;
+    if (percent === null) { R.$("progress").removeAttribute("value"); } else { R.$("progress").value = percent; }
+  };
+  R.hideProgress = function () { R.$("progress-box").hidden = true; };
+  window.IOC_REPORT_STATE = R.state;  // for tests and debugging
+})();

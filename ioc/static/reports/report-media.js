@@ -1,0 +1,124 @@
+/* The reporting page, step 1: photos (GPS read first, then a downscaled JPEG) and the video.
+ * Photos are downscaled here (long side <= 1600 px, JPEG) before upload. */
+(function () {
+  "use strict";
+  var R = window.IOCReport;
+  var $ = R.$;
+  var MAX_SIDE = 1600;
+  var KEEP_AS_IS_BYTES = 700 * 1024;
+
+  /* ---- EXIF GPS, read before any downscaling (a canvas drops EXIF) ---- */
+  function exifGps(buffer) {
+    var view = new DataView(buffer);
+    if (view.byteLength < 4 || view.getUint16(0) !== 0xFFD8) { return null; }
+    var offset = 2;
+    while (offset + 4 <= view.byteLength) {
+      var marker = view.getUint16(offset);
+      if ((marker & 0xFF00) !== 0xFF00 || marker === 0xFFDA) { return null; }
+      var length = view.getUint16(offset + 2);
+      if (marker === 0xFFE1 && view.getUint32(offset + 4) === 0x45786966) {
+        return tiffGps(view, offset + 10);
+      }
+      offset += 2 + length;
+    }
+    return null;
+  }
+
+  function tiffGps(view, start) {
+    var little = view.getUint16(start) === 0x4949;
+    var u16 = function (at) { return view.getUint16(start + at, little); };
+    var u32 = function (at) { return view.getUint32(start + at, little); };
+    var ifd = u32(4);
+    var gps = null;
+    for (var i = 0; i < u16(ifd); i++) {
+      if (u16(ifd + 2 + i * 12) === 0x8825) { gps = u32(ifd + 2 + i * 12 + 8); }
+    }
+    if (gps === null) { return null; }
+    var tags = {};
+    for (var j = 0; j < u16(gps); j++) {
+      var entry = gps + 2 + j * 12;
+      var tag = u16(entry);
+      if (tag === 1 || tag === 3) { tags[tag] = String.fromCharCode(view.getUint8(start + entry + 8)); }
+      if ((tag === 2 || tag === 4) && u16(entry + 2) === 5 && u32(entry + 4) === 3) {
+        var at = u32(entry + 8);
+        tags[tag] = [0, 1, 2].map(function (k) { return u32(at + k * 8) / u32(at + k * 8 + 4); });
+      }
+    }
+    if (!tags[2] || !tags[4]) { return null; }
+    var lat = tags[2][0] + tags[2][1] / 60 + tags[2][2] / 3600;
+    var lon = tags[4][0] + tags[4][1] / 60 + tags[4][2] / 3600;
+    if (tags[1] === "S") { lat = -lat; }
+    if (tags[3] === "W") { lon = -lon; }
+    if (!isFinite(lat) || !isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180 || (lat === 0 && lon === 0)) { return null; }
+    return { lat: lat, lon: lon };
+  }
+
+  /* ---- Photos: GPS first, then a downscaled JPEG ---- */
+  function prepare(file) {
+    return file.arrayBuffer().then(function (buffer) {
+      var gps = null;
+      try { gps = exifGps(buffer); } catch (error) { gps = null; }
+      return createImageBitmap(file).then(function (bitmap) {
+        var side = Math.max(bitmap.width, bitmap.height);
+        if (file.type === "image/jpeg" && side <= MAX_SIDE && file.size <= KEEP_AS_IS_BYTES) {
+          return { blob: file, gps: gps };  // small enough: the server strips its metadata
+        }
+        var scale = Math.min(1, MAX_SIDE / side);
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(bitmap.width * scale);
+        canvas.height = Math.round(bitmap.height * scale);
+        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        return new Promise(function (resolve) {
+          canvas.toBlob(function (blob) { resolve({ blob: blob || file, gps: gps }); }, "image/jpeg", 0.85);
+        });
+      }, function () { return { blob: file, gps: gps }; });  // e.g. HEIC: the server converts it
+    });
+  }
+
+  R.addPhotos = function (files) {
+    var room = R.cfg.maxPhotos - R.state.photos.length;
+    if (files.length > room) { R.showError(R.fmt(R.T.tooManyPhotos, R.cfg.maxPhotos)); }
+    var chosen = Array.prototype.slice.call(files, 0, Math.max(room, 0));
+    R.setProgress(R.T.preparing, null);
+    return Promise.all(chosen.map(prepare)).then(function (items) {
+      items.forEach(function (item) {
+        R.state.photos.push(item);
+        if (item.gps && R.state.lat === null) { R.setPlace(item.gps.lat, item.gps.lon, "exif"); }
+      });
+      R.hideProgress();
+      R.renderPreviews();
+    });
+  };
+
+  R.renderPreviews = function () {
+    var list = $("previews");
+    list.textContent = "";
+    R.state.photos.forEach(function (item, index) {
+      var li = document.createElement("li");
+      var img = document.createElement("img");
+      img.src = URL.createObjectURL(item.blob);
+      img.alt = "";
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "chip";
+      remove.textContent = R.T.remove;
+      remove.addEventListener("click", function () { R.state.photos.splice(index, 1); R.renderPreviews(); });
+      li.appendChild(img);
+      li.appendChild(remove);
+      list.appendChild(li);
+    });
+    if (R.state.video) {
+      var li = document.createElement("li");
+      li.textContent = "🎥 " + (R.state.video.name || "video");
+      list.appendChild(li);
+    }
+  };
+
+  $("photos").addEventListener("change", function (event) { R.addPhotos(event.target.files); event.target.value = ""; });
+  $("video").addEventListener("change", function (event) {
+    var file = event.target.files[0];
+    if (file && file.size > R.cfg.maxVideoMb * 1024 * 1024) { R.showError(R.fmt(R.T.videoTooLarge, R.cfg.maxVideoMb)); return; }
+    R.state.video = file || null;
+    R.renderPreviews();
+  });
+})();
