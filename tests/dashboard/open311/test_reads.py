@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ioc.db import utcnow
-from reports.models import Report, ReportMedia
+from reports.models import PUBLIC_STATES, Report, ReportMedia, ReportState
 from tests.dashboard.open311.conftest import (
     REQUEST,
     UPDATE,
@@ -51,7 +51,15 @@ def _file(post: Post, dbs: Session, description: str) -> Report:
 
 @pytest.fixture
 def three(post: Post, dbs: Session, act: Act, cast: Cast) -> Three:
-    """The three reports, filed now at Tam Thắng."""
+    """The three reports, filed now at Tam Thắng, the only public ones in this test's view.
+
+    Browser tests commit reports of their own: within this test's transaction (rolled back), any
+    public report already in the database is taken out of view, so that lists and counts are exact
+    whatever ran before.
+    """
+    dbs.execute(
+        update(Report).where(Report.state.in_(PUBLIC_STATES)).values(state=ReportState.rejected)
+    )
     unverified = _file(post, dbs, "Chưa xác minh: rác ở hẻm")
     forwarded = _file(post, dbs, "Ổ gà trước sân bay")
     act(forwarded, "verify_forward", cast.operator)
