@@ -75,6 +75,7 @@ FEATURE_PACKAGES = (
 )
 # The tasks of the feature packages, and their periodic jobs.
 JOB_BLUEPRINTS = (
+    jobs.blueprint,
     auth_tasks.blueprint,
     media_sweep.blueprint,
     housekeeping.blueprint,

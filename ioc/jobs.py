@@ -22,11 +22,25 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ioc.logs import get_logger
 from ioc.settings import Settings
 
-__all__ = ["Blueprint", "JobContext", "Resources", "defer", "make_app", "resources", "run_worker"]
+__all__ = [
+    "Blueprint",
+    "JobContext",
+    "Resources",
+    "blueprint",
+    "defer",
+    "make_app",
+    "resources",
+    "retry_stalled",
+    "run_worker",
+]
 
 Blueprint = procrastinate.Blueprint
+log = get_logger("ioc.jobs")
+# A worker sends a heartbeat every 10 s; one silent for a minute has died (SIGKILL, power cut).
+STALLED_AFTER_SECONDS: Final = 60.0
 
 _RESOURCES_KEY: Final = "ioc"
 # procrastinate's own SQL entry point for deferring (procrastinate/sql/queries.sql, "defer_jobs").
@@ -123,6 +137,36 @@ def run_worker(
         install_signal_handlers=install_signal_handlers,
         listen_notify=wait,
     )
+
+
+async def retry_stalled(
+    app: procrastinate.App, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS
+) -> int:
+    """Put back in the queue the jobs that a dead worker left ``doing``; how many.
+
+    A worker killed mid-job (SIGKILL, a crash, the machine losing power) cannot mark its job
+    failed: without this, a video's public copy or a snapshot would never be made. A job is
+    stalled when its worker has sent no heartbeat for ``seconds_since_heartbeat`` (or is gone);
+    it runs again from the start, so tasks are written to be safe to run twice.
+    """
+    manager = app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
+    for job in stalled:
+        await manager.retry_job(job)
+        log.warning("stalled_job_retried", job_id=job.id, task=job.task_name, worker=job.worker_id)
+    return len(stalled)
+
+
+blueprint = Blueprint()
+
+
+@blueprint.periodic(cron="*/5 * * * *")
+@blueprint.task(
+    name="ioc.retry_stalled_jobs", pass_context=True, queueing_lock="ioc.retry_stalled_jobs"
+)
+async def retry_stalled_jobs(context: JobContext, timestamp: int) -> int:
+    """Every five minutes: the jobs of dead workers run again."""
+    return await retry_stalled(context.app)
 
 
 def include_object(obj: object, name: str | None, obj_type: str, *_: object) -> bool:

@@ -6,6 +6,7 @@ its own; the tests that run a worker commit their jobs and empty the queue after
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -46,6 +47,31 @@ def write_marker(context: jobs.JobContext, path: str, greeting: str) -> None:
 @blueprint.task(name="tests.coalesced", queueing_lock="tests.coalesced")
 def coalesced() -> None:
     """A task of which one job at most waits in the queue."""
+
+
+@blueprint.task(name="tests.hang_once")
+def hang_once(path: str) -> None:
+    """The first run leaves a mark and hangs (its worker is killed); the next run finishes."""
+    marker = Path(path)
+    if marker.exists():
+        marker.write_text("finished", encoding="utf-8")
+        return
+    marker.write_text("started", encoding="utf-8")
+    time.sleep(600)
+
+
+# A worker process with this module's tasks (the hanging one among them).
+HANGING_WORKER = """
+from ioc import db, jobs
+from ioc.settings import get_settings
+from tests.ioc.test_jobs import blueprint
+settings = get_settings()
+engine = db.make_engine(db.database_url(settings))
+jobs.run_worker(
+    jobs.make_app(db.database_url(settings), [blueprint]),
+    jobs.Resources(settings, db.make_sessionmaker(engine)),
+)
+"""
 
 
 def clear_queue(engine: Engine) -> None:
@@ -146,10 +172,70 @@ def test_a_committed_job_runs_on_the_real_queue(
         clear_queue(engine)
 
 
+def _status(engine: Engine, job_id: int) -> str:
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+        )
+        return str(found.scalar_one_or_none())
+
+
+def _wait_for(marker: Path, content: str, worker: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (worker is None or worker.poll() is None):
+        if marker.exists() and marker.read_text(encoding="utf-8") == content:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the marker never read {content!r}")
+
+
+def test_a_job_of_a_killed_worker_runs_again(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker.txt"
+    assert settings.database_url
+    env = dict(
+        os.environ, IOC_DATABASE_URL=settings.database_url, IOC_SECRET_KEY=settings.secret_key
+    )
+    app = jobs.make_app(db.database_url(settings), [blueprint])
+    try:
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            job_id = jobs.defer(session, hang_once, path=str(marker))
+        assert job_id is not None
+        worker = subprocess.Popen(
+            [sys.executable, "-c", HANGING_WORKER],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for(marker, "started", worker)
+        finally:
+            worker.kill()  # SIGKILL: the worker cannot mark its job
+            worker.wait(timeout=30)
+        assert _status(engine, job_id) == "doing"
+
+        async def retry(after: float) -> int:
+            async with app.open_async():
+                return await jobs.retry_stalled(app, seconds_since_heartbeat=after)
+
+        # A worker that sent a heartbeat within the last minute may still be running its job.
+        assert asyncio.run(retry(jobs.STALLED_AFTER_SECONDS)) == 0
+        assert _status(engine, job_id) == "doing"
+        assert asyncio.run(retry(0)) == 1  # as if a minute had passed without a heartbeat
+        assert _status(engine, job_id) == "todo"
+        run_until_empty(app, jobs.Resources(settings, db.make_sessionmaker(engine)))
+        assert marker.read_text(encoding="utf-8") == "finished"
+        assert count(engine, job_id) == 0
+    finally:
+        clear_queue(engine)
+
+
 def test_the_worker_app_has_the_feature_packages_tasks(settings: Settings) -> None:
     app = job_app(settings)
     assert app.tasks["reports.sweep_media"] is sweep_media
     assert ("reports.sweep_media", "") in app.periodic_registry.periodic_tasks
+    assert ("ioc.retry_stalled_jobs", "") in app.periodic_registry.periodic_tasks
 
 
 def test_ioc_worker_runs_jobs_and_stops_on_sigterm(
