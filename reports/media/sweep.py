@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -54,7 +55,19 @@ def sweep(session: Session, root: Path, grace: timedelta, now: float | None = No
         for relative in batch:
             if relative not in referenced and _remove_if_old(root / relative, cutoff):
                 removed.append(relative)
+    removed.extend(_remove_old_work_dirs(root, cutoff))
     return SweepResult(examined, tuple(removed))
+
+
+def _remove_old_work_dirs(root: Path, cutoff: float) -> list[str]:
+    """Remove the video remux's work directories (``.remux-*``, see ``reports.media.remux``)
+    that a crash left behind; a remux takes seconds, so one older than the grace is dead."""
+    removed = []
+    for path in root.glob(".remux-*"):
+        if path.is_dir() and not path.is_symlink() and path.lstat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
 
 
 def _batched(items: Iterable[str], size: int) -> Iterator[tuple[str, ...]]:

@@ -106,6 +106,19 @@ def test_a_file_younger_than_the_grace_period_is_kept_though_no_row_names_it(
     assert not in_flight.exists()
 
 
+def test_the_sweep_removes_the_work_directories_a_crashed_remux_left(
+    dbs: Session, tmp_path: Path
+) -> None:
+    dead = put(tmp_path, ".remux-dead/copy.mp4", 2 * DAY).parent
+    live = put(tmp_path, ".remux-live/copy.mp4", 60).parent
+    for directory, age in ((dead, 2 * DAY), (live, 60)):
+        then = time.time() - age
+        os.utime(directory, (then, then))
+    result = sweep(dbs, tmp_path, GRACE)
+    assert ".remux-dead" in result.removed and not dead.exists()
+    assert live.exists() and (live / "copy.mp4").exists()
+
+
 def test_a_missing_media_root_is_an_empty_sweep(dbs: Session, tmp_path: Path) -> None:
     assert sweep(dbs, tmp_path / "nothing-here", GRACE).examined == 0
 
