@@ -52,6 +52,7 @@ from reports.lifecycle import api as lifecycle_api
 from reports.lifecycle import sweep as deadline_sweep
 from reports.media import sweep as media_sweep
 from reports.media import videos as media_videos
+from reports.notify import purge as notify_purge
 from reports.notify import tasks as notify_tasks
 from reports.notify import views as notify_views
 from reports.tracking import housekeeping
@@ -81,6 +82,7 @@ JOB_BLUEPRINTS = (
     housekeeping.blueprint,
     deadline_sweep.blueprint,
     notify_tasks.blueprint,
+    notify_purge.blueprint,
     kpi_rollup.blueprint,
     media_videos.blueprint,
     opendata_snapshots.blueprint,

@@ -144,6 +144,8 @@ class NotifySettings(BaseModel):
     give_up_hours: float = Field(default=48.0, gt=0)
     # One delivery job runs this long at most, then hands over to the next (re-deferred).
     job_seconds: float = Field(default=30.0, gt=0)
+    # Messages delivered or given up are kept this long, then purged (they name residents).
+    keep_days: int = Field(default=180, ge=1)
 
     @field_validator("phone_channels", "ioc_emails", "ioc_phones", mode="before")
     @classmethod
