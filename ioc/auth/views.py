@@ -1,4 +1,4 @@
-"""Sign-in page, sign-out, and API tokens (issue and revoke).
+"""Sign-in page, sign-out, a staff member's own password, and API tokens (issue and revoke).
 
 The administration of accounts lives in ``dashboard.admin`` (it needs routing's agencies).
 """
@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from ioc import i18n
-from ioc.auth import service
+from ioc.auth import passwords, service
 from ioc.auth.models import User
 from ioc.auth.schemas import TokenRequest, TokenResponse
-from ioc.errors import RateLimited, Unauthorized
+from ioc.errors import InvalidInput, RateLimited, Unauthorized
 from ioc.i18n import N_
 from ioc.settings import Settings
 from ioc.web import (
     SESSION_COOKIE,
     CsrfProtected,
+    CurrentUser,
     SessionDep,
     SettingsDep,
     WriteSessionDep,
@@ -31,6 +32,9 @@ from ioc.web import (
 
 router = APIRouter()
 BAD_CREDENTIALS = N_("Wrong username or password.")
+WRONG_CURRENT = N_("The current password is wrong.")
+NOT_THE_SAME = N_("The two new passwords are not the same.")
+SAME_AS_BEFORE = N_("The new password must differ from the current one.")
 
 
 def safe_next(target: str | None) -> str:
@@ -89,6 +93,13 @@ def login(
         )
     token = service.start_session(db, settings, user)
     response = RedirectResponse(safe_next(next), status_code=303)
+    _set_session_cookie(request, response, settings, token)
+    return response
+
+
+def _set_session_cookie(
+    request: Request, response: Response, settings: Settings, token: str
+) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -97,6 +108,58 @@ def login(
         secure=request.url.scheme == "https",
         max_age=settings.session_ttl_hours * 3600,
     )
+
+
+@router.get("/account/password")
+def password_page(request: Request, user: CurrentUser) -> Response:
+    """The form to change one's own password."""
+    return templating.render(request, "account_password.html", _form_context(user))
+
+
+def _form_context(user: User) -> dict[str, object]:
+    return {"account": user, "min_length": passwords.MIN_LENGTH}
+
+
+def _check_new_password(current: str, new: str, again: str) -> None:
+    if new != again:
+        raise InvalidInput(NOT_THE_SAME, field="new_password_again")
+    if new == current:
+        raise InvalidInput(SAME_AS_BEFORE, field="new_password")
+
+
+@router.post("/account/password", dependencies=[CsrfProtected])
+def change_password(
+    request: Request,
+    db: WriteSessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    current_password: Annotated[str, Form(max_length=256)],
+    new_password: Annotated[str, Form(max_length=256)],
+    new_password_again: Annotated[str, Form(max_length=256)],
+) -> Response:
+    """Change one's own password after checking the current one (counted like a sign-in, so a
+    stolen session cannot guess it); every other session and token of the account ends."""
+    try:
+        _check_new_password(current_password, new_password, new_password_again)
+        checked = _authenticate(
+            db, settings, user.username, current_password, client_address(request)
+        )
+        if checked is None:
+            raise InvalidInput(WRONG_CURRENT, field="current_password")
+        service.set_password(db, checked, new_password)
+    except (InvalidInput, RateLimited) as exc:
+        db.rollback()
+        status = 429 if isinstance(exc, RateLimited) else 422
+        error = i18n.gettext(exc.detail, **exc.params)
+        context = {**_form_context(user), "error": error, "field": exc.field}
+        page = templating.render(request, "account_password.html", context, status=status)
+        if isinstance(exc, RateLimited):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    response = templating.render(
+        request, "account_password.html", {"account": checked, "changed": True}
+    )
+    _set_session_cookie(request, response, settings, service.start_session(db, settings, checked))
     return response
 
 
