@@ -144,6 +144,8 @@ class NotifySettings(BaseModel):
     give_up_hours: float = Field(default=48.0, gt=0)
     # One delivery job runs this long at most, then hands over to the next (re-deferred).
     job_seconds: float = Field(default=30.0, gt=0)
+    # A resident may have their private link sent again once per this many minutes per report.
+    resend_link_minutes: int = Field(default=10, ge=1, le=1440)
 
     @field_validator("phone_channels", "ioc_emails", "ioc_phones", mode="before")
     @classmethod

@@ -51,4 +51,3 @@ def test_a_refusal_of_the_whole_request_names_no_file(post: Post) -> None:
     body = post(category="khong-co", photos=[photo()], **PLACE).json()
     assert body["field"] == "category"
     assert "file_index" not in body and "file_name" not in body
-
