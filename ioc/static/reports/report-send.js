@@ -258,9 +258,11 @@
   R.onMediaChanged = function () { if (state.key && !done && !sending) { saveDraft(fields()); } };
 
   withStore("readonly", function (store) { return store.get("current"); }).then(function (draft) {
-    if (!draft) { return; }
-    if (Mine.acknowledged(draft.key)) { clearDraft(); return; }  // sent: its answer was kept
+    // form.dataset.draft says what became of a kept draft (tests wait for it).
+    if (!draft) { form.dataset.draft = "none"; return; }
+    if (Mine.acknowledged(draft.key)) { form.dataset.draft = "acknowledged"; clearDraft(); return; }
     restoreDraft(draft);
     $("draft-banner").hidden = false;
-  }).catch(function () { return null; });
+    form.dataset.draft = "restored";
+  }).catch(function () { form.dataset.draft = "none"; });
 })();
