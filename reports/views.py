@@ -89,7 +89,7 @@ def report_page(
 
 @router.get("/my-reports")
 def my_reports_page(request: Request, _: OptionalUser) -> Response:
-    """"My reports": those sent from this phone, listed by its script from the phone's storage."""
+    """ "My reports": those sent from this phone, listed by its script from the phone's storage."""
     return templating.render(request, "my_reports.html", {})
 
 
