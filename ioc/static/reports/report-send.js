@@ -153,6 +153,7 @@
     var values = fields();
     var chosen = R.category();
     var label = chosen && chosen.closest("label");
+    label = label && (label.querySelector(".name") || label);
     var entry = {
       key: state.key,
       code: data.tracking_code,
