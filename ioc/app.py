@@ -108,6 +108,7 @@ def content_security_policy(settings: Settings, nonce: str) -> str:
     return (
         "default-src 'self'; "
         f"img-src 'self' data: blob:{tile_host}; "
+        "media-src 'self' blob:; "  # the reporting page reads a chosen video's length
         f"script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )

@@ -146,6 +146,8 @@ class NotifySettings(BaseModel):
     job_seconds: float = Field(default=30.0, gt=0)
     # Messages delivered or given up are kept this long, then purged (they name residents).
     keep_days: int = Field(default=180, ge=1)
+    # A resident may have their private link sent again once per this many minutes per report.
+    resend_link_minutes: int = Field(default=10, ge=1, le=1440)
 
     @field_validator("phone_channels", "ioc_emails", "ioc_phones", mode="before")
     @classmethod

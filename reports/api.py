@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Request
 from sqlalchemy.orm import Session
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from ioc.errors import InvalidInput, NotFound
+from ioc.db import utcnow
+from ioc.errors import Forbidden, InvalidInput, NotFound
 from ioc.i18n import N_, get_locale, gettext
 from ioc.settings import Settings
 from ioc.web import OptionalUser, SessionDep, SettingsDep, WriteSessionDep, client_address
@@ -24,6 +25,7 @@ from reports.lifecycle.schemas import StaffView
 from reports.media import serving
 from reports.media.store import MediaStore
 from reports.models import PUBLIC_STATES
+from reports.notify import resend
 from reports.notify import service as notify
 from reports.schemas import (
     FollowIn,
@@ -33,9 +35,12 @@ from reports.schemas import (
     Ref,
     ReportCreated,
     ReportStatus,
+    ResendIn,
+    ResendOut,
 )
 from reports.tracking import codes as tracking
 from reports.tracking import status
+from reports.tracking.codes import BAD_TOKEN
 from routing.basemap.service import street_near
 from routing.service import ward_at
 
@@ -222,6 +227,29 @@ def _followed(db: Session, settings: Settings, followed: service.Followed, base:
     private = status.status_page(base, code, followed.token)
     notify.queue_follow(db, settings, followed.report, followed.follower, private)
     return FollowOut(tracking_code=code, following=True, status_page=private)
+
+
+@router.post(
+    "/api/v1/reports/{tracking_code}/resend-link", status_code=202, response_model=ResendOut
+)
+def resend_link(
+    request: Request,
+    db: WriteSessionDep,
+    settings: SettingsDep,
+    tracking_code: str,
+    body: Annotated[ResendIn, Body()],
+) -> ResendOut:
+    """Send the private link again to the phone or email given with it (once per 10 minutes).
+
+    Only the holder of the link's token may ask; a wrong token counts as a lookup by code.
+    """
+    report = load_report(request, db, tracking_code, body.token, None)
+    holder = tracking.token_holder(db, report, body.token)
+    if holder is None:
+        raise Forbidden(BAD_TOKEN, field="token")
+    private = status.status_page(base_url(request), report.tracking_code, body.token)
+    channels = resend.queue_link_again(db, settings, report, holder, private, utcnow())
+    return ResendOut(channels=[str(channel) for channel in channels])
 
 
 @router.get("/media/{area}/{first}/{second}/{name}")

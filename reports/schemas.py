@@ -149,3 +149,15 @@ class PlaceOut(BaseModel):
     # The nearest named street of the base map (within 150 m), and "near <street>, <ward>".
     street: str | None = None
     address: str | None = None
+
+
+class ResendIn(BaseModel):
+    """A request to send a report's private link again: the link's token proves the right."""
+
+    token: str = Field(min_length=1, max_length=200)
+
+
+class ResendOut(BaseModel):
+    """The channels the link goes out by again (``email``, ``sms``, ``zalo``)."""
+
+    channels: list[str]

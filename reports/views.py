@@ -87,6 +87,12 @@ def report_page(
     return templating.render(request, "report_new.html", context)
 
 
+@router.get("/my-reports")
+def my_reports_page(request: Request, _: OptionalUser) -> Response:
+    """ "My reports": those sent from this phone, listed by its script from the phone's storage."""
+    return templating.render(request, "my_reports.html", {})
+
+
 @router.get("/report/sent/{tracking_code}")
 def sent_page(request: Request, db: SessionDep, user: OptionalUser, tracking_code: str) -> Response:
     """The confirmation: the code, and the private link (its token stays in the URL fragment).

@@ -28,6 +28,7 @@ MAX_FILE_PARTS = 12  # the parser's own ceiling; the real limits are checked wit
 MAX_TEXT_FIELDS = 30
 MAX_TEXT_BYTES = 64 * 1024  # what one text part may hold in memory while the body is parsed
 SPOOL_BYTES: Final = 256 * 1024
+MAX_FILENAME = 200  # a file's name, as echoed in an error that names it
 # The longest value, in characters, of each text field the intake reads.
 TEXT_LIMITS: Final = {
     "category": 64,
@@ -55,6 +56,7 @@ class Upload:
     file: IO[bytes]
     size: int
     sha256: str
+    filename: str = ""  # as the client named it: only echoed back to name a refused file
 
 
 @dataclass
@@ -160,7 +162,7 @@ async def _add_file(form: IntakeForm, name: str, upload: UploadFile) -> None:
         await upload.close()
         return
     digest = await anyio.to_thread.run_sync(sha256_of, upload.file)
-    kept = Upload(upload.file, upload.size, digest)
+    kept = Upload(upload.file, upload.size, digest, (upload.filename or "")[:MAX_FILENAME])
     (form.photos if name == "photos" else form.videos).append(kept)
 
 

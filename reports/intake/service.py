@@ -10,6 +10,8 @@ sweep removes those that no row refers to).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ioc.db import utcnow
-from ioc.errors import InvalidInput, NotFound, RateLimited
+from ioc.errors import DomainError, InvalidInput, NotFound, RateLimited
 from ioc.i18n import N_, get_locale
 from ioc.settings import IntakeSettings, Settings
 from reports import queries
@@ -162,14 +164,30 @@ def submit(
 
 
 def prepare_media(sub: Submission, limits: MediaLimits) -> list[Prepared]:
-    """Check and decode every photo, then the video, in memory; the first bad file stops it."""
+    """Check and decode every photo, then the video, in memory; the first bad file stops it,
+    and its error names it (``file_index`` in its field, ``file_name`` as the client sent it)."""
     budget = PixelBudget(limits.request_pixels)
-    prepared: list[Prepared] = [
-        prepare_photo(source, limits=limits, budget=budget) for source in sub.photos
-    ]
+    prepared: list[Prepared] = []
+    for index, source in enumerate(sub.photos):
+        with _naming(sub, "photos", index, index):
+            prepared.append(prepare_photo(source, limits=limits, budget=budget))
     if sub.video is not None:
-        prepared.append(prepare_video(sub.video, limits=limits, field="video"))
+        with _naming(sub, "video", 0, len(sub.photos)):
+            prepared.append(prepare_video(sub.video, limits=limits, field="video"))
     return prepared
+
+
+@contextmanager
+def _naming(sub: Submission, field: str, index: int, position: int) -> Iterator[None]:
+    """Add the refused file's field, index and name to a media error raised inside."""
+    try:
+        yield
+    except DomainError as error:
+        names = sub.file_names
+        name = names[position] if position < len(names) else ""
+        error.field = field
+        error.extra = {**(error.extra or {}), "file_index": index, "file_name": name}
+        raise
 
 
 def place_of(sub: Submission, prepared: list[Prepared]) -> tuple[float, float, LocationSource]:

@@ -37,6 +37,9 @@ class Submission:
     video: Source | None
     idempotency_key: str | None
     fingerprint: str
+    # The files' names as the client gave them, in order (photos, then the video): an error
+    # about one file names it (``reports.intake.service.prepare_media``).
+    file_names: tuple[str, ...] = ()
 
 
 def parse_submission(form: IntakeForm, idempotency_key: str | None) -> Submission:
@@ -71,6 +74,7 @@ def parse_submission(form: IntakeForm, idempotency_key: str | None) -> Submissio
         video=form.videos[0].file if form.videos else None,
         idempotency_key=_key(idempotency_key),
         fingerprint=form.fingerprint(),
+        file_names=tuple(upload.filename for upload in (*form.photos, *form.videos)),
     )
 
 

@@ -29,6 +29,7 @@ FOLLOW = N_("Follow it: %(link)s")
 SEE = N_("Report: %(link)s")
 
 FOLLOWED = "follow"  # not an event: a resident starts following a report (service.queue_follow)
+LINK_AGAIN = "link_again"  # not an event: the resident asks for their private link again
 
 # (audience, action) -> (subject, lines). Actions missing here send nothing to that audience.
 TEXTS: dict[tuple[Audience, str], tuple[str, tuple[Line, ...]]] = {
@@ -49,6 +50,13 @@ TEXTS: dict[tuple[Audience, str], tuple[str, tuple[Line, ...]]] = {
                 "You follow report %(code)s (%(category)s): you will hear when it moves on, "
                 "and you can rate its result once it is published."
             ),
+            N_("Your private link (keep it to yourself): %(private_link)s"),
+        ),
+    ),
+    (Audience.resident, LINK_AGAIN): (
+        N_("Your private link to report %(code)s"),
+        (
+            N_("You asked for the private link to your report %(code)s (%(category)s) again."),
             N_("Your private link (keep it to yourself): %(private_link)s"),
         ),
     ),

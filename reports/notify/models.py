@@ -100,3 +100,14 @@ class Attempt(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
 
     message: Mapped[Message] = relationship(back_populates="attempt_rows", lazy="raise")
+
+
+class LinkResend(Base):
+    """When a report's private link was last sent again at the resident's request (rate limit)."""
+
+    __tablename__ = "notify_link_resends"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    sent_at: Mapped[datetime]

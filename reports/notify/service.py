@@ -153,7 +153,7 @@ def queue_follow(
     db: Session, settings: Settings, report: Report, follower: Follower, private_url: str
 ) -> int:
     """Tell a new follower their own private link, where they gave a phone or an email."""
-    pairs = _addresses(settings, [follower.email], [follower.phone])
+    pairs = addresses(settings, [follower.email], [follower.phone])
     if not pairs:
         return 0
     row = db.execute(report_queries.report_names(), {"report_id": report.id}).one()
@@ -189,7 +189,7 @@ def phone_channels(settings: Settings) -> list[Channel]:
     ]
 
 
-def _addresses(
+def addresses(
     settings: Settings, emails: Sequence[str | None], phones: Sequence[str | None]
 ) -> list[tuple[Channel, str]]:
     """(channel, address) pairs for some emails and phones, without blanks."""
@@ -216,7 +216,7 @@ def _recipients(
     if Audience.agency in audiences and row.agency_id is not None:
         found += _agency(settings, row.agency_id, row.agency_contacts or {})
     if Audience.ioc in audiences:
-        pairs = _addresses(settings, settings.notify.ioc_emails, settings.notify.ioc_phones)
+        pairs = addresses(settings, settings.notify.ioc_emails, settings.notify.ioc_phones)
         found += [Recipient(Audience.ioc, ch, addr, STAFF_LOCALE) for ch, addr in pairs]
     unique: dict[tuple[Audience, Channel, str], Recipient] = {}
     for recipient in found:
@@ -237,7 +237,7 @@ def _residents(
             emails.append(email)
             phones.append(phone)
     locale = report.locale or STAFF_LOCALE
-    pairs = _addresses(settings, emails, phones)
+    pairs = addresses(settings, emails, phones)
     return [Recipient(Audience.resident, channel, addr, locale) for channel, addr in pairs]
 
 
@@ -250,7 +250,7 @@ def _followers(report_id: int, moved: list[int]) -> Any:
 
 def _agency(settings: Settings, agency_id: int, contacts: dict[str, Any]) -> list[Recipient]:
     """The agency's email, phone and webhook from its contacts."""
-    pairs = _addresses(settings, [contacts.get("email")], [contacts.get("phone")])
+    pairs = addresses(settings, [contacts.get("email")], [contacts.get("phone")])
     if webhook := contacts.get("webhook"):
         pairs.append((Channel.webhook, str(webhook)))
     return [Recipient(Audience.agency, ch, addr, STAFF_LOCALE, agency_id) for ch, addr in pairs]

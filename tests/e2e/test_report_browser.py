@@ -17,6 +17,16 @@ from routing.models import Agency, Jurisdiction
 from tests.reports import media_samples as samples
 
 pytestmark = __import__("pytest").mark.e2e
+# The draft kept in IndexedDB (report-send.js), or null.
+DRAFT = """() => new Promise((resolve) => {
+  const opening = indexedDB.open("ioc-report", 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore("drafts");
+  opening.onsuccess = () => {
+    const get = opening.result.transaction("drafts").objectStore("drafts").get("current");
+    get.onsuccess = () => resolve(get.result ? { names: get.result.names || [],
+      photos: get.result.photos.length, key: get.result.key } : null);
+  };
+})"""
 
 
 def test_a_resident_files_a_report_from_a_photo_with_exif_gps(
@@ -38,10 +48,13 @@ def test_a_resident_files_a_report_from_a_photo_with_exif_gps(
     page.locator("label.cat", has=page.locator("input[value='giao-thong']")).click()
     page.fill("#description", "Ổ gà lớn trên đường vào sân bay")
     page.click("#send")
-    page.wait_for_url(f"{live_server}/report/sent/**")
-    code = page.locator("#tracking-code").inner_text().strip()
-    expect(page.locator("#private-link")).to_be_visible()
-    private_link = page.locator("#private-link").get_attribute("href")
+    # The confirmation appears in place: the page never navigates away to learn the result.
+    expect(page.locator("#confirmation")).to_be_visible()
+    expect(page.locator("#report-form")).to_be_hidden()
+    expect(page.locator("#confirmation-title")).to_be_focused()
+    assert page.url == f"{live_server}/report"
+    code = page.locator("#confirmation-code").inner_text().strip()
+    private_link = page.locator("#confirmation-link").get_attribute("href")
     assert private_link and "?t=" in private_link
 
     with Session(engine) as db:
@@ -100,13 +113,22 @@ def test_a_lost_answer_is_retried_into_one_report_not_two(
     page.fill("#description", description)
     page.click("#send")
     expect(page.locator("#progress-text")).to_contain_text("Mất kết nối")
-    page.wait_for_url(f"{live_server}/report/sent/**", timeout=30_000)
+    expect(page.locator("#confirmation")).to_be_visible(timeout=30_000)
 
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
     with Session(engine) as db:
         filed = db.scalars(select(Report).where(Report.description == description)).all()
     assert len(filed) == 1
-    expect(page.locator("#tracking-code")).to_have_text(filed[0].tracking_code)
+    code = filed[0].tracking_code
+    expect(page.locator("#confirmation-code")).to_have_text(code)
+    # The next visit: no stale "not sent yet" banner, and the report is among "My reports".
+    page.goto(f"{live_server}/report")
+    expect(page.locator("#report-form")).to_be_visible()
+    expect(page.locator("#report-form[data-draft]")).to_have_count(1)  # the draft was looked for
+    expect(page.locator("#draft-banner")).to_be_hidden()
+    assert page.evaluate(DRAFT) is None
+    page.goto(f"{live_server}/my-reports")
+    expect(page.locator("#my-reports li", has_text=code)).to_be_visible()
 
 
 def test_a_resident_follows_an_unverified_report_nearby_instead(

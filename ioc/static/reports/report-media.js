@@ -77,18 +77,60 @@
 
   R.addPhotos = function (files) {
     var room = R.cfg.maxPhotos - R.state.photos.length;
-    if (files.length > room) { R.showError(R.fmt(R.T.tooManyPhotos, R.cfg.maxPhotos)); }
+    if (files.length > room) { R.mediaError(R.fmt(R.T.tooManyPhotos, R.cfg.maxPhotos)); }
     var chosen = Array.prototype.slice.call(files, 0, Math.max(room, 0));
     R.setProgress(R.T.preparing, null);
-    return Promise.all(chosen.map(prepare)).then(function (items) {
+    return Promise.all(chosen.map(function (file) {
+      return prepare(file).then(function (item) { item.name = file.name || ""; return item; });
+    })).then(function (items) {
       items.forEach(function (item) {
         R.state.photos.push(item);
         if (item.gps && R.state.lat === null) { R.setPlace(item.gps.lat, item.gps.lon, "exif"); }
       });
       R.hideProgress();
       R.renderPreviews();
+      R.mediaChanged();
     });
   };
+
+  /* An error about the photos or the video, shown at the media step (beside "Gửi" until the
+   * page has an error place per step). */
+  R.mediaError = function (message) {
+    if (R.showStepError) { R.showStepError("media", message); } else { R.showError(message); }
+  };
+
+  /* The draft follows the media: report-send.js saves it again when one is kept. */
+  R.mediaChanged = function () { if (R.onMediaChanged) { R.onMediaChanged(); } };
+
+  /* "photo 2 (IMG_0002.jpg)", "the video (clip.mp4)": how a file is named to the resident. */
+  R.fileLabel = function (field, index) {
+    var item = field === "video" ? R.state.video : R.state.photos[index];
+    var name = item && item.name;
+    var label = field === "video" ? R.T.theVideo : R.fmt(R.T.photoN, index + 1);
+    return name ? label + " (" + name + ")" : label;
+  };
+
+  R.removeFile = function (field, index) {
+    if (field === "video") { R.state.video = null; } else { R.state.photos.splice(index, 1); }
+    R.renderPreviews();
+    R.mediaChanged();
+  };
+
+  function removeButton(field, index) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "chip remove";
+    button.textContent = R.T.remove;
+    button.setAttribute("aria-label", R.fmt(R.T.removeFile, R.fileLabel(field, index)));
+    button.addEventListener("click", function () {
+      R.removeFile(field, index);
+      // The button is gone: keep the focus in the step (the next file's button, or its title).
+      var next = document.querySelector("#previews button.remove");
+      if (!next) { next = R.$("h-media"); next.setAttribute("tabindex", "-1"); }
+      next.focus();
+    });
+    return button;
+  }
 
   R.renderPreviews = function () {
     var list = $("previews");
@@ -97,28 +139,59 @@
       var li = document.createElement("li");
       var img = document.createElement("img");
       img.src = URL.createObjectURL(item.blob);
-      img.alt = "";
-      var remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "chip";
-      remove.textContent = R.T.remove;
-      remove.addEventListener("click", function () { R.state.photos.splice(index, 1); R.renderPreviews(); });
+      img.alt = R.fileLabel("photos", index);
       li.appendChild(img);
-      li.appendChild(remove);
+      li.appendChild(removeButton("photos", index));
       list.appendChild(li);
     });
     if (R.state.video) {
       var li = document.createElement("li");
-      li.textContent = "🎥 " + (R.state.video.name || "video");
+      li.className = "video";
+      li.appendChild(R.textNode("🎥 " + (R.state.video.name || R.T.theVideo)));
+      li.appendChild(removeButton("video", 0));
       list.appendChild(li);
     }
   };
 
+  /* The video's size and length, checked before it is uploaded (the server checks them again):
+   * its metadata is read in a <video> element; a format this browser cannot play is left to the
+   * server. Resolves to "" or the problem. */
+  function checkVideo(file) {
+    if (file.size > R.cfg.maxVideoMb * 1024 * 1024) { return Promise.resolve(R.fmt(R.T.videoTooLarge, R.cfg.maxVideoMb)); }
+    return new Promise(function (resolve) {
+      var video = document.createElement("video");
+      var url = URL.createObjectURL(file);
+      var settled = false;
+      function done(problem) {
+        if (settled) { return; }
+        settled = true;
+        URL.revokeObjectURL(url);
+        video.removeAttribute("src");
+        resolve(problem);
+      }
+      video.preload = "metadata";
+      video.muted = true;
+      video.onloadedmetadata = function () {
+        var seconds = video.duration;
+        done(isFinite(seconds) && seconds > R.cfg.maxVideoSeconds + 0.5 ? R.fmt(R.T.videoTooLong, R.cfg.maxVideoSeconds) : "");
+      };
+      video.onerror = function () { done(""); };
+      setTimeout(function () { done(""); }, 8000);
+      video.src = url;
+    });
+  }
+
   $("photos").addEventListener("change", function (event) { R.addPhotos(event.target.files); event.target.value = ""; });
   $("video").addEventListener("change", function (event) {
     var file = event.target.files[0];
-    if (file && file.size > R.cfg.maxVideoMb * 1024 * 1024) { R.showError(R.fmt(R.T.videoTooLarge, R.cfg.maxVideoMb)); return; }
-    R.state.video = file || null;
-    R.renderPreviews();
+    event.target.value = "";
+    if (!file) { return; }
+    checkVideo(file).then(function (problem) {
+      if (problem) { R.mediaError((file.name ? file.name + ": " : "") + problem); return; }
+      R.mediaError("");
+      R.state.video = file;
+      R.renderPreviews();
+      R.mediaChanged();
+    });
   });
 })();
