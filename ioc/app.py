@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import procrastinate
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 import dashboard
@@ -42,7 +41,7 @@ from ioc import db, jobs, logs
 from ioc.auth import tasks as auth_tasks
 from ioc.auth import views as auth_views
 from ioc.settings import Settings
-from ioc.web import assets, live, problems, templating
+from ioc.web import assets, caching, live, problems, templating
 from ioc.web import views as frame_views
 from ioc.web.middleware import RequestContext
 from reports import api as reports_api
@@ -150,7 +149,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             missing=assets.missing(),
             hint="run `make setup` (npm ci, ioc assets sync)",
         )
-    app.mount("/static", StaticFiles(directory=assets.STATIC_DIR), name="static")
+    app.mount("/static", caching.CachedStaticFiles(directory=assets.STATIC_DIR), name="static")
     for router in (
         frame_views.router,
         auth_views.router,

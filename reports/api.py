@@ -28,6 +28,7 @@ from reports.models import PUBLIC_STATES
 from reports.notify import resend
 from reports.notify import service as notify
 from reports.schemas import (
+    CategoryRef,
     FollowIn,
     FollowOut,
     NearbyOut,
@@ -135,7 +136,7 @@ def nearby_reports(
     radius = settings.intake.nearby_metres
     rows = db.execute(queries.nearby(lat, lon, found.id, radius)).all()
     base, secret = base_url(request), settings.secret_key
-    what = Ref(code=found.code, name=found.name(get_locale()))
+    what = CategoryRef(code=found.code, name=found.name(get_locale()), icon=found.icon)
     items = [status.nearby_item(base, secret, what, (row[0], row[1], row[2])) for row in rows]
     return NearbyOut(radius_m=radius, items=items)
 

@@ -168,8 +168,8 @@ def nearby(
     margin = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
     distance = func.ST_Distance(cast(Report.location, Geography), cast(here, Geography))
     thumbnail = (
-        select(ReportMedia.thumbnail_path)
-        .where(ReportMedia.report_id == Report.id)
+        select(ReportMedia.thumbnail_path)  # a public derivative: no metadata
+        .where(ReportMedia.report_id == Report.id, ReportMedia.stage == "report")
         .order_by(ReportMedia.position)
         .limit(1)
         .scalar_subquery()

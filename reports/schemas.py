@@ -94,17 +94,25 @@ class ReportStatus(BaseModel):
     result: ResultOut | None = None
 
 
+class CategoryRef(Ref):
+    """A category with its icon (an emoji), as its tile on the reporting page shows it."""
+
+    icon: str
+
+
 class NearbyReport(BaseModel):
     """An open report of the same category near a place (the duplicate hint).
 
-    Not verified yet: only its category, its distance rounded to 50 m, its age in hours and a
-    handle to follow it (DOMAIN.md, Privacy). Verified: also its code, state and content.
+    Not verified yet: only its category, its distance rounded to 50 m, its age in hours (and
+    that age in words) and a handle to follow it (DOMAIN.md, Privacy). Verified: also its code,
+    state, content, public thumbnail and public page.
     """
 
     verified: bool
-    category: Ref
+    category: CategoryRef
     distance_m: int
     age_hours: int
+    age_label: str  # "2 ngày trước", in the reader's language
     follow_url: str  # POST here to follow it (carries an opaque, signed handle)
     tracking_code: str | None = None
     status: str | None = None
@@ -113,6 +121,7 @@ class NearbyReport(BaseModel):
     description: str | None = None
     thumbnail_url: str | None = None
     status_page: str | None = None
+    public_page: str | None = None  # the public site's page of the report
 
 
 class NearbyOut(BaseModel):

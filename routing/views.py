@@ -14,12 +14,14 @@ from ioc import i18n
 from ioc.auth.models import Role, User
 from ioc.errors import NotFound
 from ioc.i18n import N_
-from ioc.web import OptionalUser, SessionDep, SettingsDep, maps, require_role, templating
+from ioc.web import OptionalUser, SessionDep, SettingsDep, caching, maps, require_role, templating
 from routing import queries
 from routing.models import Category, Jurisdiction
 
 router = APIRouter()
 GEOJSON = "application/geo+json"
+# Wards change only when an administrator loads new ones: an hour without asking, then a 304.
+OUTLINES_CACHE = "public, max-age=3600"
 LOW_DETAIL_DEG = 0.001  # about 100 m: a third of the bytes of the full map
 EMPTY = '{"type": "FeatureCollection", "features": []}'
 
@@ -60,7 +62,10 @@ def jurisdictions_map(
         collection = db.scalar(
             queries.wards_feature_collection(tolerance=tolerance, province_code=province)
         )
-        return Response(collection or '{"features": []}', media_type=GEOJSON)
+        body = (collection or '{"features": []}').encode()
+        response = caching.validated(request, body, GEOJSON, OUTLINES_CACHE)
+        response.headers["Vary"] = "Accept"  # without ?f=geojson, Accept chooses the page
+        return response
     province = _province(db, settings, province)
     collection = db.scalar(queries.wards_feature_collection(province_code=province))
     collection = collection or '{"features": []}'

@@ -19,6 +19,7 @@ from ioc.logs import get_logger
 from ioc.web import nulbytes, problems
 
 LANG_COOKIE = "ioc_lang"
+PAGE_CACHE = "private, no-cache"
 log = get_logger("ioc.request")
 
 
@@ -91,6 +92,10 @@ class RequestContext:
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Content-Security-Policy", self.csp(nonce))
                 headers.setdefault("Content-Language", i18n.get_locale())
+                if headers.get("content-type", "").startswith("text/html"):
+                    # A page carries this response's CSP nonce (and often a CSRF token): never
+                    # kept by a shared cache, and fetched again rather than reused by the browser.
+                    headers.setdefault("Cache-Control", PAGE_CACHE)
             await send(message)
 
         try:

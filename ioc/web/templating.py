@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from ioc import i18n
 from ioc.auth import csrf
+from ioc.web import assets, caching
 
 IOC_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.IGNORECASE)
@@ -39,6 +41,7 @@ def make_environment(extra_dirs: Iterable[Path] = ()) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["static_url"] = partial(caching.static_url, assets.STATIC_DIR)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda message: i18n.translations(i18n.get_locale()).gettext(message),
         ngettext=lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from babel.dates import format_timedelta
 from sqlalchemy.orm import Session
 
 from ioc.auth.models import User
 from ioc.db import utcnow
-from ioc.i18n import get_locale, gettext
+from ioc.i18n import N_, get_locale, gettext
 from reports import queries
 from reports.lifecycle.labels import ACTION_LABELS
 from reports.lifecycle.rules import PUBLIC_ACTIONS
@@ -37,6 +38,7 @@ from reports.tracking.codes import follow_handle, visibility
 from routing.service import Assignment, reason_text
 
 DISTANCE_STEP_M = 50  # the duplicate hint's distances to unverified reports are rounded to this
+WITHIN_THE_HOUR = N_("within the last hour")
 
 
 def media_url(base: str, relative: str) -> str:
@@ -163,6 +165,7 @@ def nearby_item(
         category=category,
         distance_m=DISTANCE_STEP_M * round(distance / DISTANCE_STEP_M),
         age_hours=age // timedelta(hours=1),
+        age_label=age_label(age // timedelta(hours=1)),
         follow_url=f"{base}/api/v1/reports/nearby/{follow_handle(secret, report.id)}/follow",
     )
     if not item.verified:
@@ -177,7 +180,17 @@ def nearby_item(
             "description": report.description[:200],
             "thumbnail_url": media_url(base, thumbnail) if thumbnail else None,
             "status_page": status_page(base, report.tracking_code),
+            "public_page": f"{base}/public/reports/{report.tracking_code}",
         }
+    )
+
+
+def age_label(hours: int) -> str:
+    """An age in whole hours in words, in humane units ("5 giờ trước", "2 ngày trước")."""
+    if hours < 1:
+        return gettext(WITHIN_THE_HOUR)
+    return format_timedelta(
+        timedelta(hours=-hours), threshold=1, add_direction=True, locale=get_locale()
     )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ioc.i18n import set_locale
 from ioc.settings import Settings
 from reports.models import Follower, Report, ReportState
 from reports.tracking.codes import report_id_of
+from reports.tracking.status import age_label
 from tests.reports.conftest import OUTSIDE, TAM_THANG, Post, photo
 
 # About 60 m and 400 m north of the report.
@@ -46,6 +49,12 @@ def test_open_reports_nearby_are_hinted(post: Post, client: TestClient, dbs: Ses
     assert str(found[verified]["thumbnail_url"]).startswith("http://testserver/media/thumbnails/")
     assert found[verified]["description"] == "Ổ gà sâu"
     assert client.get(str(found[verified]["thumbnail_url"])).status_code == 200
+    # The duplicate hint (issue 13, item 6): category with its icon, age in words, public page.
+    assert found[verified]["category"] == {"code": "giao-thong", "name": "Giao thông", "icon": "🚦"}
+    assert found[verified]["age_label"] == "trong vòng một giờ qua"
+    public_page = f"http://testserver/public/reports/{verified}"
+    assert found[verified]["public_page"] == public_page
+    assert verified in client.get(public_page).text
     assert not {verified, waiting} & {item["tracking_code"] for item in _nearby(client, FAR)}
 
 
@@ -65,11 +74,40 @@ def test_an_unverified_report_nearby_shows_only_what_the_hint_allows(
     (mine,) = [item for item in hints if _handle_names(settings, item, report_id)]
     assert mine["distance_m"] in (50, 100)  # about 60 m, rounded to 50 m
     for item in hints:
-        assert item["category"] == {"code": "giao-thong", "name": "Giao thông"}
+        assert item["category"] == {"code": "giao-thong", "name": "Giao thông", "icon": "🚦"}
         assert item["age_hours"] == 0 or isinstance(item["age_hours"], int)
         assert item["tracking_code"] is None and item["created_at"] is None
         assert item["description"] is None and item["thumbnail_url"] is None
         assert item["status_page"] is None and "location" not in item
+        assert item["public_page"] is None and item["age_label"]
+    assert mine["age_label"] == "trong vòng một giờ qua"
+    assert set(mine) == {
+        *("verified", "category", "distance_m", "age_hours", "age_label", "follow_url"),
+        *("tracking_code", "status", "status_label", "created_at", "description"),
+        *("thumbnail_url", "status_page", "public_page"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("locale", "hours", "label"),
+    [
+        ("vi", 0, "trong vòng một giờ qua"),
+        ("vi", 5, "5 giờ trước"),
+        ("vi", 23, "23 giờ trước"),
+        ("vi", 48, "2 ngày trước"),
+        ("vi", 24 * 21, "3 tuần trước"),
+        ("vi", 24 * 75, "2 tháng trước"),
+        ("en", 0, "within the last hour"),
+        ("en", 1, "1 hour ago"),
+        ("en", 48, "2 days ago"),
+    ],
+)
+def test_the_hint_says_a_reports_age_in_humane_units(locale: str, hours: int, label: str) -> None:
+    set_locale(locale)
+    try:
+        assert age_label(hours) == label
+    finally:
+        set_locale("vi")
 
 
 def test_an_unverified_report_is_followed_by_its_handle(
