@@ -64,7 +64,7 @@ class LeafletLabels(MacroElement):
             % html.escape(i18n.gettext(LEAFLET_TITLE)),
         }
         # As JSON inside a script: "</" is escaped so that no name can close the element.
-        self.labels = json.dumps(labels).replace("</", "<\\/")
+        self.labels = json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
