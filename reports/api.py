@@ -138,7 +138,8 @@ def nearby_reports(
 @router.get("/api/v1/reports/place", response_model=PlaceOut)
 def place(db: SessionDep, settings: SettingsDep, lat: float, lon: float) -> PlaceOut:
     """The ward at a place (or the nearest one, on a shore), the offices one may name there (all
-    the city's outside coverage), and the nearest named street of the base map ("Near <street>, <ward>")."""
+    the city's, outside coverage), and the nearest named street ("Near <street>, <ward>").
+    """
     ward = ward_at(db, lat, lon, settings.routing.nearest_ward_metres)
     if ward:
         offices = db.execute(queries.offices_near(ward.id)).all()

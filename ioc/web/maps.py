@@ -57,11 +57,11 @@ class LeafletLabels(MacroElement):
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "LeafletLabels"
+        title = html.escape(i18n.gettext(LEAFLET_TITLE))
         labels = {
             "zoomIn": i18n.gettext(ZOOM_IN),
             "zoomOut": i18n.gettext(ZOOM_OUT),
-            "prefix": '<a href="https://leafletjs.com" title="%s">Leaflet</a>'
-            % html.escape(i18n.gettext(LEAFLET_TITLE)),
+            "prefix": f'<a href="https://leafletjs.com" title="{title}">Leaflet</a>',
         }
         # As JSON inside a script: "</" is escaped so that no name can close the element.
         self.labels = json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
@@ -70,8 +70,8 @@ class LeafletLabels(MacroElement):
         "{% macro script(this, kwargs) %}"
         "(function (m, t) {"
         " var z = m.zoomControl;"
-        " if (z) { [[z._zoomInButton, t.zoomIn], [z._zoomOutButton, t.zoomOut]].forEach(function (b) {"
-        " b[0].title = b[1]; b[0].setAttribute('aria-label', b[1]); }); }"
+        " if (z) { [[z._zoomInButton, t.zoomIn], [z._zoomOutButton, t.zoomOut]]"
+        ".forEach(function (b) { b[0].title = b[1]; b[0].setAttribute('aria-label', b[1]); }); }"
         " if (m.attributionControl) { m.attributionControl.setPrefix(t.prefix); }"
         "})({{ this._parent.get_name() }}, {{ this.labels }});"
         "{% endmacro %}"

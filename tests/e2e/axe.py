@@ -1,4 +1,4 @@
-"""axe-core in browser tests: injected from node_modules (a development dependency, never served)."""
+"""axe-core in browser tests, from node_modules (a development dependency, never served)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ SERIOUS = ("serious", "critical")
 def violations(page: Page, impacts: tuple[str, ...] = SERIOUS) -> list[dict[str, Any]]:
     """axe-core's violations of WCAG 2.1 A/AA rules on the page as it is, at these impacts."""
     if not page.evaluate("() => Boolean(window.axe)"):
-        # The page's CSP refuses an added <script> tag; evaluated code is the test's, not the page's.
+        # The page's CSP refuses an added <script> tag: the test evaluates the file itself.
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
     options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
     found: list[dict[str, Any]] = page.evaluate(

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import httpx
-from playwright.sync_api import BrowserContext, FilePayload, Page, expect
+from playwright.sync_api import BrowserContext, FilePayload, Page, ViewportSize, expect
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from tests.reports import media_samples as samples
 
 pytestmark = __import__("pytest").mark.e2e
 
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 MAX_TAB_STOPS = 25
 TWO_SCREENS = 2 * 740
 
