@@ -45,13 +45,17 @@ MAX_VIDEO_SECONDS_HINT = N_(
 
 # Tiles hold one line at 360 px: a short name per shipped category (a city's own keep their name).
 SHORT_NAMES = {
+    "giao-thong": N_("Roads"),
     "trat-tu-do-thi": N_("Urban order"),
     "ve-sinh-moi-truong": N_("Rubbish"),
+    "cap-nuoc": N_("Water"),
     "thoat-nuoc": N_("Flooding"),
     "chieu-sang": N_("Street lights"),
+    "cay-xanh": N_("Trees"),
+    "vien-thong": N_("Telecom"),
     "an-ninh-trat-tu": N_("Public order"),
     "thai-do-phuc-vu": N_("Officials"),
-    "ho-so-cham-tre": N_("Late dossiers"),
+    "ho-so-cham-tre": N_("Dossiers"),
 }
 
 
