@@ -66,8 +66,12 @@ class LeafletLabels(MacroElement):
         # As JSON inside a script: "</" is escaped so that no name can close the element.
         self.labels = json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
 
+    # Leaflet 1.9 listens for focus on every shape with a hover tooltip, and Chromium then makes
+    # each SVG shape a tab stop (70 ward outlines before the pin): the listeners are left out, so
+    # a map is one tab stop and its tooltips stay on hover and tap.
     _template = Template(
         "{% macro script(this, kwargs) %}"
+        "L.Layer.prototype._addFocusListenersOnLayer = function () {};"
         "(function (m, t) {"
         " var z = m.zoomControl;"
         " if (z) { [[z._zoomInButton, t.zoomIn], [z._zoomOutButton, t.zoomOut]]"

@@ -258,3 +258,17 @@ def test_in_english_too_the_tiles_hold_one_line(page: Page, live_server: str) ->
     for index in range(buttons.count()):  # "Add a video" stays inside its button
         fits = buttons.nth(index).evaluate("b => b.scrollWidth <= b.clientWidth")
         assert fits
+
+
+def test_the_wards_map_is_one_tab_stop_too(page: Page, live_server: str) -> None:
+    # Its outlines keep their hover tooltips, but none of them is a tab stop (see ioc/web/maps.py).
+    page.goto(f"{live_server}/map/jurisdictions")
+    page.wait_for_function("() => document.querySelectorAll('path.leaflet-interactive').length > 5")
+    tags = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        tags.append(page.evaluate("() => document.activeElement.tagName.toLowerCase()"))
+        if tags[-1] == "body":
+            break
+    assert tags[-1] == "body" and "path" not in tags, tags
+    expect(page.locator(".leaflet-control-zoom-in")).to_have_attribute("aria-label", "Phóng to")
