@@ -26,9 +26,10 @@ class MapSettings(BaseModel):
 
     tile_url: str = ""
     tile_attribution: str = ""
-    center_lat: float = 10.42
-    center_lon: float = 107.17
-    zoom: int = 10
+    # Central Vũng Tàu (Phường Vũng Tàu), at a zoom that shows the city.
+    center_lat: float = 10.346
+    center_lon: float = 107.084
+    zoom: int = 12
     # The self-hosted base map's archive directory (``ioc basemap build``); default var/basemap.
     basemap_dir: Path | None = None
 

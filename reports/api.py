@@ -143,10 +143,14 @@ def nearby_reports(
 
 @router.get("/api/v1/reports/place", response_model=PlaceOut)
 def place(db: SessionDep, settings: SettingsDep, lat: float, lon: float) -> PlaceOut:
-    """The ward at a place (or the nearest one, on a shore), the offices one may name there, and
-    the nearest named street of the base map ("Near <street>, <ward>")."""
+    """The ward at a place (or the nearest one, on a shore), the offices one may name there (all
+    the city's, outside coverage), and the nearest named street ("Near <street>, <ward>").
+    """
     ward = ward_at(db, lat, lon, settings.routing.nearest_ward_metres)
-    offices = db.execute(queries.offices_near(ward.id)).all() if ward else []
+    if ward:
+        offices = db.execute(queries.offices_near(ward.id)).all()
+    else:  # outside coverage: any office of the city may be named
+        offices = db.execute(queries.city_offices(), {"lat": lat, "lon": lon}).all()
     street = street_near(db, lat, lon) if ward else None
     ward_name = ward.name if ward else ""
     near = gettext("Near %(street)s, %(ward)s", street=street, ward=ward_name) if street else None

@@ -10,6 +10,7 @@ from typing import Any
 from geoalchemy2 import Geography
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Integer,
     Select,
     bindparam,
@@ -36,7 +37,7 @@ from reports.models import (
     ReportMedia,
     ReportState,
 )
-from routing.models import Agency, Category, Jurisdiction
+from routing.models import Agency, Category, Jurisdiction, JurisdictionLevel
 
 METRES_PER_DEGREE = 111_320.0
 NEARBY_LIMIT = 5
@@ -206,6 +207,31 @@ def offices_near(ward_id: int) -> Select[str, str]:
             or_(Agency.jurisdiction_id == ward_id, Agency.jurisdiction_id == parent),
         )
         .order_by(Agency.jurisdiction_id != ward_id, Agency.kind, Agency.name)
+    )
+
+
+@functools.cache
+def city_offices() -> Select[str, str]:
+    """Active agencies of the province (city) of the ward nearest a point, the province's first.
+
+    Outside coverage a resident may still name any office of the city (params ``lat``, ``lon``).
+    """
+    ward = aliased(Jurisdiction)
+    point = func.ST_SetSRID(
+        func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
+    )
+    province = (
+        select(ward.province_code)
+        .where(ward.level == JurisdictionLevel.ward)
+        .order_by(ward.geom.op("<->")(point))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Agency.code, Agency.name)
+        .join(Jurisdiction, Agency.jurisdiction_id == Jurisdiction.id)
+        .where(Agency.active.is_(True), Jurisdiction.province_code == province)
+        .order_by(Jurisdiction.level != JurisdictionLevel.province, Agency.kind, Agency.name)
     )
 
 

@@ -43,13 +43,38 @@ MAX_VIDEO_SECONDS_HINT = N_(
 )
 
 
+# Tiles hold one line at 360 px: a short name per shipped category (a city's own keep their name).
+SHORT_NAMES = {
+    "giao-thong": N_("Roads"),
+    "trat-tu-do-thi": N_("Urban order"),
+    "ve-sinh-moi-truong": N_("Rubbish"),
+    "cap-nuoc": N_("Water"),
+    "thoat-nuoc": N_("Flooding"),
+    "chieu-sang": N_("Street lights"),
+    "cay-xanh": N_("Trees"),
+    "vien-thong": N_("Telecom"),
+    "an-ninh-trat-tu": N_("Public order"),
+    "thai-do-phuc-vu": N_("Officials"),
+    "ho-so-cham-tre": N_("Dossiers"),
+}
+
+
+def short_name(code: str, name: str) -> str:
+    """A category's name on its tile: its short name if it has one, else its name."""
+    short = SHORT_NAMES.get(code)
+    return i18n.gettext(short) if short else name
+
+
 def _place_map(settings: Settings, nonce: str) -> tuple[maps.RenderedMap, str, str]:
     """The map of the place step: a draggable pin; the page script moves it and reads it."""
     fmap = maps.make_map(settings.map, zoom_start=max(settings.map.zoom, 13))
+    # keyboard=False: the pin is no tab stop of its own; the focused map moves it with the arrows.
     pin = folium.Marker(
         (settings.map.center_lat, settings.map.center_lon),
         draggable=True,
-        tooltip=i18n.gettext(N_("Drag the pin to the place")),
+        keyboard=False,
+        title=i18n.gettext(N_("Drag the pin to the place")),
+        alt=i18n.gettext(N_("Pin")),
     )
     pin.add_to(fmap)
     return maps.render(fmap, nonce), fmap.get_name(), pin.get_name()
@@ -62,7 +87,13 @@ def report_page(
     """The reporting page: photo or video → place → what and who."""
     locale = i18n.get_locale()
     categories = [
-        {"code": c.code, "name": c.name(locale), "icon": c.icon, "geographic": c.geographic}
+        {
+            "code": c.code,
+            "name": c.name(locale),
+            "short": short_name(c.code, c.name(locale)),
+            "icon": c.icon,
+            "geographic": c.geographic,
+        }
         for c in db.scalars(queries.categories())
     ]
     rendered, map_name, pin_name = _place_map(settings, templating.csp_nonce(request))

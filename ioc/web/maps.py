@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +12,8 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from ioc import i18n
+from ioc.i18n import N_
 from ioc.settings import MapSettings
 from ioc.web.templating import with_nonce
 
@@ -40,6 +44,44 @@ class SelfHostedBasemap(MacroElement):
     )
 
 
+ZOOM_IN = N_("Zoom in")
+ZOOM_OUT = N_("Zoom out")
+LEAFLET_TITLE = N_("A JavaScript library for interactive maps")
+# folium's header forbids zooming the page (WCAG 1.4.4): the page's own viewport meta stays.
+FOLIUM_VIEWPORT = re.compile(r"<meta name=\"viewport\"[^>]*user-scalable=no[^>]*>\s*", re.S)
+
+
+class LeafletLabels(MacroElement):
+    """Leaflet's control labels (zoom buttons, the attribution prefix) in the page's language."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "LeafletLabels"
+        title = html.escape(i18n.gettext(LEAFLET_TITLE))
+        labels = {
+            "zoomIn": i18n.gettext(ZOOM_IN),
+            "zoomOut": i18n.gettext(ZOOM_OUT),
+            "prefix": f'<a href="https://leafletjs.com" title="{title}">Leaflet</a>',
+        }
+        # As JSON inside a script: "</" is escaped so that no name can close the element.
+        self.labels = json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
+
+    # Leaflet 1.9 listens for focus on every shape with a hover tooltip, and Chromium then makes
+    # each SVG shape a tab stop (70 ward outlines before the pin): the listeners are left out, so
+    # a map is one tab stop and its tooltips stay on hover and tap.
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.Layer.prototype._addFocusListenersOnLayer = function () {};"
+        "(function (m, t) {"
+        " var z = m.zoomControl;"
+        " if (z) { [[z._zoomInButton, t.zoomIn], [z._zoomOutButton, t.zoomOut]]"
+        ".forEach(function (b) { b[0].title = b[1]; b[0].setAttribute('aria-label', b[1]); }); }"
+        " if (m.attributionControl) { m.attributionControl.setPrefix(t.prefix); }"
+        "})({{ this._parent.get_name() }}, {{ this.labels }});"
+        "{% endmacro %}"
+    )
+
+
 @dataclass(frozen=True)
 class RenderedMap:
     """The three pieces of a folium map for embedding in a page of ours."""
@@ -65,6 +107,7 @@ def make_map(config: MapSettings, **options: Any) -> folium.Map:
     fmap.default_css = LEAFLET_CSS
     if not config.tile_url:
         SelfHostedBasemap().add_to(fmap)
+    LeafletLabels().add_to(fmap)
     return fmap
 
 
@@ -77,7 +120,7 @@ def render(fmap: folium.Map, nonce: str) -> RenderedMap:
     root: Any = fmap.get_root()
     root.render()
     return RenderedMap(
-        header=with_nonce(root.header.render(), nonce),
+        header=with_nonce(FOLIUM_VIEWPORT.sub("", root.header.render()), nonce),
         html=with_nonce(root.html.render(), nonce),
         script=root.script.render(),
     )

@@ -28,5 +28,27 @@
     if (percent === null) { R.$("progress").removeAttribute("value"); } else { R.$("progress").value = percent; }
   };
   R.hideProgress = function () { R.$("progress-box").hidden = true; };
+
+  /* Errors appear AT their step: R.showStepError("media" | "place" | "what" | "send", message)
+   * writes the message in that step's error element (#error-<step>), scrolls to it and moves the
+   * focus there (role=alert announces it); an unknown step falls back to the one beside "Gửi".
+   * R.clearStepErrors() hides them all. The check() messages map: needContent -> "media" (a photo
+   * or a description), needPlace -> "place", needCategory and needOffice -> "what". */
+  R.STEP_OF = { needContent: "media", needPlace: "place", needCategory: "what", needOffice: "what" };
+  R.showStepError = function (step, message) {
+    var box = R.$("error-" + step) || R.$("form-error");
+    box.textContent = message;
+    box.hidden = !message;
+    if (!message) { return; }
+    box.setAttribute("tabindex", "-1");
+    box.scrollIntoView({ block: "center" });
+    box.focus({ preventScroll: true });
+  };
+  R.clearStepErrors = function () {
+    Array.prototype.forEach.call(document.querySelectorAll(".step-error, #form-error"), function (box) {
+      box.textContent = "";
+      box.hidden = true;
+    });
+  };
   window.IOC_REPORT_STATE = R.state;  // for tests and debugging
 })();

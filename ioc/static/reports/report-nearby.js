@@ -73,11 +73,11 @@
     fetch(item.follow_url, {
       method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body)
     }).then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); }).then(function (answer) {
-      if (!answer.ok) { R.showError(answer.data.detail || T.failed); return; }
+      if (!answer.ok) { R.showStepError("what", answer.data.detail || T.failed); return; }
       button.disabled = true;
       button.removeAttribute("aria-label");  // the new text says it all, and is announced
       button.textContent = answer.data.tracking_code ? R.fmt(T.followed, answer.data.tracking_code) : T.followedWaiting;
-    }).catch(function () { R.showError(T.failed); });
+    }).catch(function () { R.showStepError("what", T.failed); });
   }
 
 })();

@@ -199,25 +199,11 @@
     if (data.agency) { parts.push(T.suggested + " " + data.agency.name); }
     if (data.ward) { parts.push(data.ward.name); }
     $("confirmation-route").textContent = parts.join(" · ");
-    $("confirmation-copy").onclick = function () { copyLink(link); };
     offerResend(entry);
     var box = $("confirmation");
     box.hidden = false;
     document.title = $("confirmation-title").textContent.trim() + " · " + data.tracking_code;
     $("confirmation-title").focus();
-  }
-
-  function copyLink(link) {
-    var said = $("confirmation-copied");
-    var select = function () {
-      var range = document.createRange();
-      range.selectNodeContents(link);
-      window.getSelection().removeAllRanges();
-      window.getSelection().addRange(range);
-      said.textContent = T.copyYourself;
-    };
-    if (!navigator.clipboard || !navigator.clipboard.writeText) { select(); return; }
-    navigator.clipboard.writeText(link.href).then(function () { said.textContent = T.copied; }, select);
   }
 
   function offerResend(entry) {

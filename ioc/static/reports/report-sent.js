@@ -1,6 +1,7 @@
 /* /report/sent/{code} (links of earlier versions, pages without the in-place confirmation): the
  * private link comes in the URL fragment, never sent to the server; it is shown, kept in
- * "My reports" (report-mine.js), and used to read the report's details. */
+ * "My reports" (report-mine.js), and used to read the report's details. The copy button is
+ * copy-link.js's. */
 (function () {
   "use strict";
   var match = /[#&]link=([^&]+)/.exec(window.location.hash);
@@ -15,19 +16,6 @@
   if (window.IOCMine && !window.IOCMine.all().some(function (e) { return e.code === code; })) {
     window.IOCMine.add({ key: null, code: code, link: link, at: new Date().toISOString(), category: "", contact: "" });
   }
-  var copy = document.getElementById("copy-link");
-  var said = document.getElementById("copied");
-  copy.addEventListener("click", function () {
-    var select = function () {
-      var range = document.createRange();
-      range.selectNodeContents(a);
-      window.getSelection().removeAllRanges();
-      window.getSelection().addRange(range);
-      said.textContent = copy.dataset.select;
-    };
-    if (!navigator.clipboard || !navigator.clipboard.writeText) { select(); return; }
-    navigator.clipboard.writeText(link).then(function () { said.textContent = copy.dataset.copied; }, select);
-  });
   var api = link.replace("/r/", "/api/v1/reports/").replace("?t=", "?token=");
   fetch(api, { headers: { Accept: "application/json" } })
     .then(function (r) { return r.ok ? r.json() : null; })

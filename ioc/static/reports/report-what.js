@@ -12,15 +12,21 @@
   // Shows the office field for a non-geographic category (an office, not a place).
   R.showOfficeField = function (radio) { $("office-field").hidden = radio.dataset.geographic !== "false"; };
 
+  function option(value, text) {
+    var item = document.createElement("option");
+    item.value = value;
+    item.textContent = text;
+    return item;
+  }
+
+  // Nothing is chosen for the resident: a placeholder first, the earlier choice kept if offered.
   R.setOffices = function (offices) {
     var select = $("office");
+    var chosen = select.value;
     select.textContent = "";
-    offices.forEach(function (office) {
-      var option = document.createElement("option");
-      option.value = office.code;
-      option.textContent = office.name;
-      select.appendChild(option);
-    });
+    select.appendChild(option("", R.T.chooseOffice));
+    offices.forEach(function (office) { select.appendChild(option(office.code, office.name)); });
+    select.value = offices.some(function (office) { return office.code === chosen; }) ? chosen : "";
   };
 
   R.form.addEventListener("change", function (event) {
