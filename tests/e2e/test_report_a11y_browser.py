@@ -119,12 +119,17 @@ def test_a_whole_report_is_filed_with_the_keyboard_alone(
     presses += tab_to(page, "send")
     assert presses <= MAX_TAB_STOPS
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server}/report/sent/**", timeout=30_000)
+    # The confirmation appears in place, and takes the focus for a screen reader to read it.
+    expect(page.locator("#confirmation")).to_be_visible(timeout=30_000)
+    expect(page.locator("#confirmation-title")).to_be_focused()
+    code = page.locator("#confirmation-code").inner_text().strip()
+    assert_no_serious(page)
 
     with Session(engine) as db:
         report = db.scalars(select(Report).where(Report.description == description)).one()
         category = db.get_one(Category, report.category_id)
         ward = db.get(Jurisdiction, report.ward_id) if report.ward_id else None
+    assert report.tracking_code == code
     assert category.code == "trat-tu-do-thi"
     assert report.location_source is LocationSource.map
     assert ward is not None and ward.full_name == "Phường Vũng Tàu"
