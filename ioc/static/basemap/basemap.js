@@ -119,7 +119,9 @@
         if (!tilejson || !tilejson.tiles) { return null; }
         return loadRenderer(renderer, nonce).then(function () { draw(map, tilejson); });
       })
-      .catch(function () { /* no base map: the ward outlines remain */ });
+      .catch(function (error) {  // the ward outlines remain
+        if (window.console) { console.warn("base map not drawn:", error); }
+      });
   }
 
   // One button per city, in a Leaflet bar under the zoom buttons: a tap recentres the map there.
@@ -145,10 +147,15 @@
     button.type = "button";
     button.textContent = city.name;
     button.setAttribute("data-city", city.name);
+    function go() {
+      map.setView([city.lat, city.lon], city.zoom || 14, { animate: false });
+      map.fire("ioc:city", { city: city });
+    }
     L.DomEvent.on(button, "click", function (event) {
       L.DomEvent.preventDefault(event);
-      map.setView([city.lat, city.lon], city.zoom || 14);
-      map.fire("ioc:city", { city: city });
+      // Leaflet drops a new view asked for during a zoom animation (a page fitting its outlines
+      // on load, say): move once that animation has ended.
+      if (map._animatingZoom) { map.once("zoomend", go); } else { go(); }
     });
     return button;
   }
