@@ -40,6 +40,7 @@ class Metadata:
     center: tuple[float, float, int]  # lon, lat, zoom
     attribution: str
     vector_layers: list[dict[str, Any]]
+    source: str = ""  # the extract's file name
 
     def covers(self, z: int, x: int, y: int) -> bool:
         """Whether tile z/x/y lies in the zoom range and touches the bounds."""
@@ -102,6 +103,7 @@ def read_metadata(conn: sqlite3.Connection) -> Metadata:
             center=(float(lon), float(lat), int(zoom)),
             attribution=rows.get("attribution", ""),
             vector_layers=json.loads(rows.get("json") or "{}").get("vector_layers", []),
+            source=rows.get("source", ""),
         )
     except (sqlite3.Error, KeyError, ValueError, IndexError) as exc:
         raise ArchiveError(f"not a base map archive: {exc}") from exc
