@@ -389,8 +389,8 @@ def demo(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(db_start)
     ctx.invoke(db_migrate)
     ctx.invoke(seed, force=False)
+    ctx.invoke(basemap_ensure)  # first: the demo volume's places in Huế move onto its streets
     ctx.invoke(demo_volume)
-    ctx.invoke(basemap_ensure)
     click.echo(DEMO_ADDRESSES.format(base=f"http://{host}:{port}", password=DEMO_PASSWORD))
     # The job worker runs beside the server; Ctrl-C (or the server's end) stops both.
     worker_process = subprocess.Popen([sys.executable, "-m", "ioc.cli", "worker"])

@@ -21,6 +21,23 @@ class InsecureSettings(ValueError):
     """The settings are not safe to serve with."""
 
 
+class City(BaseModel):
+    """A city the maps' city switch recentres on: its centre and a zoom that shows its streets."""
+
+    name: str = Field(min_length=1, max_length=60)
+    lat: float = Field(ge=-85, le=85)
+    lon: float = Field(ge=-180, le=180)
+    zoom: int = Field(default=14, ge=1, le=19)
+
+
+# The cities of the shipped wards (routing/data/NOTICE.md): central Vũng Tàu (former Bà Rịa –
+# Vũng Tàu) and central Huế, where the shipped extract's base map draws streets.
+SHIPPED_CITIES = (
+    City(name="Vũng Tàu", lat=10.346, lon=107.084, zoom=13),
+    City(name="Huế", lat=16.4637, lon=107.5856, zoom=14),
+)
+
+
 class MapSettings(BaseModel):
     """Base map: the tile server is the city's own; none by default (no outside host)."""
 
@@ -32,6 +49,9 @@ class MapSettings(BaseModel):
     zoom: int = 12
     # The self-hosted base map's archive directory (``ioc basemap build``); default var/basemap.
     basemap_dir: Path | None = None
+    # The city switch on every map (``IOC_MAP__CITIES='[{"name": …, "lat": …, "lon": …}]'``);
+    # fewer than two cities: no switch.
+    cities: list[City] = Field(default_factory=lambda: list(SHIPPED_CITIES))
 
 
 class IntakeSettings(BaseModel):

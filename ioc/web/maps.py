@@ -14,32 +14,56 @@ from jinja2 import Template
 
 from ioc import i18n
 from ioc.i18n import N_
-from ioc.settings import MapSettings
+from ioc.settings import City, MapSettings
 from ioc.web.templating import with_nonce
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
-# The self-hosted base map (routing/basemap): drawn when the server has built one.
-BASEMAP_JS = [
-    ("protomaps_leaflet", "/static/vendor/protomaps-leaflet/protomaps-leaflet.js"),
-    ("ioc_basemap", "/static/basemap/basemap.js"),
-]
+# The base map's script (the city switch, and the self-hosted base map where one is built). The
+# renderer, protomaps-leaflet (128 KB), is loaded by it only once /basemap/tiles.json says that
+# the server has a base map: a server without one sends no renderer.
+BASEMAP_JS = [("ioc_basemap", "/static/basemap/basemap.js")]
+BASEMAP_CSS = [("ioc_basemap_css", "/static/basemap/basemap.css")]
+RENDERER_JS = "/static/vendor/protomaps-leaflet/protomaps-leaflet.js"
+CITY_SWITCH_LABEL = N_("Go to a city")
 
 
 class SelfHostedBasemap(MacroElement):
     """Asks the page's base map script to draw the app's own vector tiles under this map.
 
-    The script looks for the base map at run time (``/basemap/tiles.json``), so a page needs no
-    database or file access to offer it; without one, nothing is drawn.
+    The script looks for the base map at run time (``/basemap/tiles.json``) and loads the
+    renderer only then, so a page needs no database or file access to offer it; without one,
+    nothing is drawn and nothing more is loaded.
     """
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "SelfHostedBasemap"
+        self.options = {"renderer": RENDERER_JS}
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "if (window.iocBasemap) { window.iocBasemap.attach({{ this._parent.get_name() }}); }"
+        "if (window.iocBasemap) {"
+        " window.iocBasemap.attach({{ this._parent.get_name() }}, {{ this.options|tojson }}); }"
+        "{% endmacro %}"
+    )
+
+
+class CitySwitch(MacroElement):
+    """Buttons that recentre the map on each city the system covers (``map.cities``)."""
+
+    def __init__(self, cities: list[City]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "CitySwitch"
+        self.options = {
+            "cities": [city.model_dump() for city in cities],
+            "label": i18n.gettext(CITY_SWITCH_LABEL),
+        }
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "if (window.iocBasemap) {"
+        " window.iocBasemap.cities({{ this._parent.get_name() }}, {{ this.options|tojson }}); }"
         "{% endmacro %}"
     )
 
@@ -103,11 +127,13 @@ def make_map(config: MapSettings, **options: Any) -> folium.Map:
     options.setdefault("zoom_start", config.zoom)
     fmap = folium.Map(tiles=tiles, control_scale=True, **options)
     # Instance attributes shadow folium's CDN defaults (jQuery, Bootstrap, Font Awesome).
-    fmap.default_js = LEAFLET_JS if config.tile_url else LEAFLET_JS + BASEMAP_JS
-    fmap.default_css = LEAFLET_CSS
+    fmap.default_js = LEAFLET_JS + BASEMAP_JS
+    fmap.default_css = LEAFLET_CSS + BASEMAP_CSS
     if not config.tile_url:
         SelfHostedBasemap().add_to(fmap)
     LeafletLabels().add_to(fmap)
+    if len(config.cities) > 1:
+        CitySwitch(config.cities).add_to(fmap)
     return fmap
 
 

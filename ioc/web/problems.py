@@ -59,14 +59,16 @@ FIELD_MESSAGES = {
 
 
 # Paths that name a data format (``/open-data/reports.csv``) answer errors as problem bodies.
-DATA_SUFFIXES = (".json", ".geojson", ".csv")
+DATA_SUFFIXES = (".json", ".geojson", ".csv", ".mvt")
+# Paths only scripts ask for (the base map's tiles): never an HTML page, whatever they accept.
+DATA_PREFIXES = ("/api/", "/basemap/")
 
 
 def wants_json(request: Request) -> bool:
     """API paths and clients that ask for JSON get problem bodies; browsers get pages."""
     accept = request.headers.get("accept", "")
     path = request.url.path
-    data = path.startswith("/api/") or path.endswith(DATA_SUFFIXES)  # a file format is asked for
+    data = path.startswith(DATA_PREFIXES) or path.endswith(DATA_SUFFIXES)  # a format is asked for
     return data or ("json" in accept and "html" not in accept)
 
 

@@ -18,6 +18,10 @@ rest. Around a centre a place is a Gaussian step of a fifth (urban) or a tenth (
 are tight) of the ward's width. A place is kept only if it lies in its ward and in no
 neighbouring ward with a smaller code, so that routing (smallest code wins on an overlap) puts it
 in the same ward.
+
+Where the base map has been built (``ioc basemap build``), a place within about 160 m of a
+named street moves onto it, as residents report from the street: on the maps the demo's reports
+sit on Huế's streets rather than in its gardens and the river.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from routing import seed as routing_seed
 from routing import service as routing
+from routing.basemap.models import Street
 from routing.models import CURRENT_VINTAGE, Agency, Category, Jurisdiction, JurisdictionLevel
 from routing.sla import Priority
 
@@ -43,6 +48,35 @@ URBAN_DENSITY, RURAL_DENSITY = 8000.0, 400.0  # residents per km²
 URBAN_RESIDENTS, RURAL_RESIDENTS = (20_000.0, 90_000.0), (5_000.0, 40_000.0)
 URBAN_PROPENSITY = 3.0
 SCATTERED = 0.1  # the share of places drawn uniformly over the ward
+SNAP_DEGREES = 0.0015  # about 160 m: a place this near a named street moves onto it
+
+
+@dataclass
+class Streets:
+    """The base map's named streets (none before a base map is built)."""
+
+    lines: NDArray[np.object_]
+    tree: shapely.STRtree
+
+    def snap(self, x: Floats, y: Floats) -> tuple[Floats, Floats]:
+        """The places, those near a street moved to its nearest point."""
+        points = shapely.points(x, y)
+        near, street = self.tree.query_nearest(points, max_distance=SNAP_DEGREES, all_matches=False)
+        if not len(near):
+            return x, y
+        ends = shapely.get_point(shapely.shortest_line(points[near], self.lines[street]), 1)
+        x, y = x.copy(), y.copy()
+        x[near], y[near] = shapely.get_x(ends), shapely.get_y(ends)
+        return x, y
+
+
+def load_streets(db: Session) -> Streets | None:
+    """The named streets, or None where no base map has been built."""
+    rows = db.scalars(select(func.ST_AsBinary(Street.geom)).order_by(Street.id)).all()
+    if not rows:
+        return None
+    lines = shapely.from_wkb([bytes(row) for row in rows])
+    return Streets(lines, shapely.STRtree(lines))
 
 
 def ward_weight(kind: str, area_km2: float) -> float:
@@ -65,6 +99,7 @@ class Ward:
     weight: float
     centres: list[tuple[float, float]]
     rivals: list[BaseGeometry] = field(default_factory=list)  # overlapping, smaller code
+    streets: Streets | None = None  # the named streets, for a ward that has some nearby
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[Floats, Floats]:
         """``n`` places in the ward, clustered around its centres."""
@@ -91,7 +126,7 @@ class Ward:
         scattered = rng.random(n) < SCATTERED
         x[scattered] = rng.uniform(west, east, int(scattered.sum()))
         y[scattered] = rng.uniform(south, north, int(scattered.sum()))
-        return x, y
+        return self.streets.snap(x, y) if self.streets else (x, y)
 
 
 def _landmarks() -> dict[str, list[tuple[float, float]]]:
@@ -125,6 +160,10 @@ def load_wards(db: Session) -> list[Ward]:
         wards.append(Ward(id_, code, urban, shape, ward_weight(kind, float(km2)), centres))
     for i, ward in enumerate(wards):  # ordered by code: the rivals come before
         ward.rivals = [w.shape for w in wards[:i] if w.shape.intersects(ward.shape)]
+    if streets := load_streets(db):
+        reach = shapely.box(*shapely.total_bounds(streets.lines)).buffer(SNAP_DEGREES)
+        for ward in wards:
+            ward.streets = streets if ward.shape.intersects(reach) else None
     return wards
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class Metadata:
     center: tuple[float, float, int]  # lon, lat, zoom
     attribution: str
     vector_layers: list[dict[str, Any]]
+    source: str = ""  # the extract's file name
 
     def covers(self, z: int, x: int, y: int) -> bool:
         """Whether tile z/x/y lies in the zoom range and touches the bounds."""
@@ -69,16 +71,20 @@ def archive_path(settings: Settings) -> Path:
     return archive_dir(settings) / ARCHIVE_NAME
 
 
-@contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
+def open_readonly(path: Path) -> sqlite3.Connection:
     """A read-only connection; ``immutable``: a built archive is replaced, never changed."""
     if not path.is_file():
         raise ArchiveError(f"{path}: no such file")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as exc:
         raise ArchiveError(f"{path}: {exc}") from exc
-    with closing(conn):
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection, closed at the end of the block."""
+    with closing(open_readonly(path)) as conn:
         yield conn
 
 
@@ -97,6 +103,7 @@ def read_metadata(conn: sqlite3.Connection) -> Metadata:
             center=(float(lon), float(lat), int(zoom)),
             attribution=rows.get("attribution", ""),
             vector_layers=json.loads(rows.get("json") or "{}").get("vector_layers", []),
+            source=rows.get("source", ""),
         )
     except (sqlite3.Error, KeyError, ValueError, IndexError) as exc:
         raise ArchiveError(f"not a base map archive: {exc}") from exc
@@ -124,6 +131,29 @@ def read_tile(conn: sqlite3.Connection, z: int, x: int, y: int) -> bytes | None:
         (z, x, (1 << z) - 1 - y),
     ).fetchone()
     return bytes(row[0]) if row and row[0] else None
+
+
+_readers = threading.local()
+
+
+def read_current_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
+    """Tile z/x/y of the archive now at ``path``, through this thread's open connection to it.
+
+    Opening the file costs thirty times the lookup: each server thread keeps one connection,
+    opened again when the file is replaced (a new inode or modification time).
+    """
+    stat = path.stat()
+    key = (str(path), stat.st_ino, stat.st_mtime_ns)
+    held: tuple[tuple[str, int, int], sqlite3.Connection] | None = getattr(_readers, "held", None)
+    if held is None or held[0] != key:
+        if held is not None:
+            held[1].close()
+            _readers.held = None
+        held = _readers.held = (key, open_readonly(path))
+    try:
+        return read_tile(held[1], z, x, y)
+    except sqlite3.Error as exc:  # a file of metadata without tiles, or a damaged one
+        raise ArchiveError(f"{path}: {exc}") from exc
 
 
 def tile_counts(conn: sqlite3.Connection) -> dict[int, tuple[int, int]]:

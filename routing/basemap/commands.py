@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ioc import cli_context
-from routing.basemap import archive
+from routing.basemap import archive, queries
 from routing.basemap.build import SHIPPED_EXTRACT, BuildError, Built, build
 from routing.basemap.extract import Bounds
 
@@ -82,15 +82,28 @@ def build_command(extract: Path | None, bbox: Bounds | None) -> None:
 @click.pass_context
 def ensure_command(ctx: click.Context) -> None:
     """Build the shipped extract's base map unless one is there (`make demo`: once, not again)."""
-    settings = cli_context.current().get_settings()
-    found = archive.archive_path(settings)
-    if found.is_file():
+    cli = cli_context.current()
+    found = archive.archive_path(cli.get_settings())
+    if found.is_file() and not _shipped_without_streets(cli, found):
         click.echo(f"Base map: {found} is there (`ioc basemap build` rebuilds it).")
         return
     try:
         ctx.invoke(build_command, extract=None, bbox=None)
     except click.ClickException as exc:  # a demo without a base map still runs: outlines remain
         click.echo(f"Base map not built: {exc.format_message()}", err=True)
+
+
+def _shipped_without_streets(cli: cli_context.CliContext, found: Path) -> bool:
+    """Whether the archive is the shipped extract's and the database lacks its streets (a
+    database made afresh beside an old archive): building again puts them back."""
+    try:
+        meta = archive.current_metadata(found)
+    except archive.ArchiveError:
+        return False  # unreadable: left for its owner to look at (the maps show outlines)
+    if meta is None or meta.source != SHIPPED_EXTRACT.name:
+        return False  # a city's own archive is never replaced by the demo's
+    with cli.sessionmaker()() as session:
+        return not session.scalar(queries.has_streets())
 
 
 def summary(built: Built) -> str:

@@ -61,3 +61,8 @@ def nearest_street() -> Select[str, float]:
         .order_by(distance, candidates.c.name)
         .limit(1)
     )
+
+
+def has_streets() -> Select[tuple[bool]]:
+    """Whether any street has been loaded (a fresh database has none, whatever the archive)."""
+    return select(select(Street.id).exists())

@@ -100,9 +100,8 @@ def tile(
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     try:
-        with archive.connect(path) as conn:
-            data = archive.read_tile(conn, tz, tx, ty)
-    except (ArchiveError, OSError) as exc:  # replaced or removed between the two looks
+        data = archive.read_current_tile(path, tz, tx, ty)
+    except (ArchiveError, OSError) as exc:  # removed since, or unreadable beyond its metadata
         logs.get_logger("routing.basemap").warning("basemap_tile_unread", error=str(exc))
         raise NotFound(_NO_ARCHIVE) from exc
     if data is None:

@@ -2,10 +2,16 @@
  * built by `ioc basemap build`), drawn by protomaps-leaflet with the browser's own fonts, so no
  * glyph server is needed. A quiet style: pale land, soft water, white streets with Vietnamese
  * names, so that reports stay readable on top. Where no base map exists (tiles.json answers 404)
- * or outside its bounds, the map keeps its ward outlines alone.
+ * or outside its bounds, the map keeps its ward outlines alone, and the renderer (128 KB) is
+ * never loaded: it is added to the page, with the page's CSP nonce, only once tiles.json answers.
  *
- *   iocBasemap.attach(map);   // folium's map script calls this (ioc/web/maps.py)
+ * Also the city switch: one button per city the system covers (settings `map.cities`), which
+ * recentres the map on that city's streets.
+ *
+ *   iocBasemap.attach(map, {renderer: url});   // folium's map script calls these (ioc/web/maps.py)
+ *   iocBasemap.cities(map, {cities: [{name, lat, lon, zoom}], label: "…"});
  *   map.on("ioc:basemap", function (event) { ... event.layer ... });   // once it is drawn
+ *   map.on("ioc:city", function (event) { ... event.city ... });   // a city button was pressed
  */
 (function () {
   "use strict";
@@ -81,13 +87,78 @@
     map.fire("ioc:basemap", { layer: layer });
   }
 
-  function attach(map) {
-    if (!window.protomapsL || !window.fetch) { return; }
-    fetch("/basemap/tiles.json", { headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (tilejson) { if (tilejson && tilejson.tiles) { draw(map, tilejson); } })
-      .catch(function () { /* no base map: the ward outlines remain */ });
+  // The page's nonce, read while a nonced script runs (browsers hide the attribute afterwards).
+  function pageNonce() {
+    var script = document.currentScript || document.querySelector("script[nonce]");
+    return (script && script.nonce) || "";
   }
 
-  window.iocBasemap = { attach: attach };
+  var loading = null;
+  function loadRenderer(url, nonce) {
+    if (window.protomapsL) { return Promise.resolve(window.protomapsL); }
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = url;
+        if (nonce) { script.nonce = nonce; }
+        script.onload = function () { return window.protomapsL ? resolve(window.protomapsL) : reject(new Error(url)); };
+        script.onerror = function () { loading = null; reject(new Error(url)); };
+        document.head.appendChild(script);
+      });
+    }
+    return loading;
+  }
+
+  function attach(map, options) {
+    if (!window.fetch || !window.Promise) { return; }
+    var renderer = (options && options.renderer) || "/static/vendor/protomaps-leaflet/protomaps-leaflet.js";
+    var nonce = pageNonce();
+    fetch("/basemap/tiles.json", { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (tilejson) {
+        if (!tilejson || !tilejson.tiles) { return null; }
+        return loadRenderer(renderer, nonce).then(function () { draw(map, tilejson); });
+      })
+      .catch(function (error) {  // the ward outlines remain
+        if (window.console) { console.warn("base map not drawn:", error); }
+      });
+  }
+
+  // One button per city, in a Leaflet bar under the zoom buttons: a tap recentres the map there.
+  function cities(map, options) {
+    var list = (options && options.cities) || [];
+    if (list.length < 2) { return; }
+    var Switch = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var bar = L.DomUtil.create("div", "leaflet-bar ioc-cities");
+        bar.setAttribute("role", "group");
+        bar.setAttribute("aria-label", options.label || "");
+        list.forEach(function (city) { bar.appendChild(cityButton(map, city)); });
+        L.DomEvent.disableClickPropagation(bar);
+        return bar;
+      }
+    });
+    map.iocCities = new Switch().addTo(map);
+  }
+
+  function cityButton(map, city) {
+    var button = L.DomUtil.create("button", "ioc-city");
+    button.type = "button";
+    button.textContent = city.name;
+    button.setAttribute("data-city", city.name);
+    function go() {
+      map.setView([city.lat, city.lon], city.zoom || 14, { animate: false });
+      map.fire("ioc:city", { city: city });
+    }
+    L.DomEvent.on(button, "click", function (event) {
+      L.DomEvent.preventDefault(event);
+      // Leaflet drops a new view asked for during a zoom animation (a page fitting its outlines
+      // on load, say): move once that animation has ended.
+      if (map._animatingZoom) { map.once("zoomend", go); } else { go(); }
+    });
+    return button;
+  }
+
+  window.iocBasemap = { attach: attach, cities: cities };
 })();

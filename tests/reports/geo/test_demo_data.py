@@ -17,6 +17,9 @@ from reports.geo import demo_data, demo_write
 from reports.lifecycle.service import ActionInput, Actor, apply_action
 from reports.models import ActorKind, Report, ReportEvent, TrackingCounter
 from reports.tracking.codes import CODE_PATTERN
+from routing.basemap import extract, service
+from routing.basemap.build import SHIPPED_BOUNDS, SHIPPED_EXTRACT
+from routing.basemap.models import Street
 from routing.models import Jurisdiction, JurisdictionLevel
 from tests.conftest import MakeUser
 from tests.reports.conftest import TAM_THANG, Post, photo
@@ -231,3 +234,25 @@ FROM reports r WHERE r.id > :before
     ).one()
     assert checked.published > 0 and checked.late > 0
     assert checked.wrong_on_time == 0 and checked.wrong_updated == 0
+
+
+def test_where_the_base_map_has_streets_demo_places_sit_on_them(dbs: Session) -> None:
+    streets = service.replace_streets(dbs, extract.read(SHIPPED_EXTRACT), SHIPPED_BOUNDS)
+    assert streets > 1000
+    before = dbs.scalar(select(func.max(Report.id))) or 0
+    demo_data.load(dbs, 400, seed=5, chunk=200)
+    box = func.ST_MakeEnvelope(*SHIPPED_BOUNDS, 4326)
+    new = (Report.id > before) & func.ST_Intersects(Report.location, box)
+    on_street = select(Street.id).where(func.ST_DWithin(Street.geom, Report.location, 1e-7))
+    inside = dbs.scalar(select(func.count()).select_from(Report).where(new)) or 0
+    on = dbs.scalar(select(func.count()).select_from(Report).where(new, on_street.exists())) or 0
+    # Without streets hardly any place lies exactly on one; far from a named street, none moves.
+    assert inside >= 40 and on >= 0.5 * inside, (on, inside)
+    # Routing still agrees: each report lies in the ward it was routed to.
+    strays = dbs.scalar(
+        select(func.count())
+        .select_from(Report)
+        .join(Jurisdiction, Jurisdiction.id == Report.ward_id)
+        .where(new, ~func.ST_Intersects(Jurisdiction.geom, Report.location))
+    )
+    assert strays == 0

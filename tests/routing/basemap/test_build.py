@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import osmium
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ioc.cli import main
@@ -211,3 +213,23 @@ def test_ensure_without_tilemaker_lets_the_demo_run_on(
     assert result.exit_code == 0
     assert "Base map not built: tilemaker is not installed" in result.output
     assert not (tmp_path / "map" / archive.ARCHIVE_NAME).exists()
+
+
+def test_ensure_puts_back_the_streets_of_a_fresh_database_but_never_replaces_a_city_s_map(
+    settings: Settings, dbs: Session, tmp_path: Path
+) -> None:
+    factory = sessionmaker(bind=dbs.connection(), join_transaction_mode="create_savepoint")
+    cli = CliContext(settings=with_basemap_dir(settings, tmp_path), sessions=factory)
+    assert CliRunner().invoke(main, ["basemap", "ensure"], obj=cli).exit_code == 0
+    dbs.execute(delete(Street))  # a database made afresh beside the old archive
+    again = CliRunner().invoke(main, ["basemap", "ensure"], obj=cli)
+    assert again.exit_code == 0 and "Base map built" in again.output
+    assert (dbs.scalar(select(func.count()).select_from(Street)) or 0) > 1000
+    path = tmp_path / archive.ARCHIVE_NAME
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE metadata SET value = 'city.osm.pbf' WHERE name = 'source'")
+    dbs.execute(delete(Street))
+    inode = path.stat().st_ino
+    third = CliRunner().invoke(main, ["basemap", "ensure"], obj=cli)
+    assert third.exit_code == 0 and "is there" in third.output
+    assert path.stat().st_ino == inode

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,63 @@ def test_accept_encoding_is_read_with_its_qualities() -> None:
     assert not accepts_gzip("gzip;q=0")
     assert not accepts_gzip("identity")
     assert not accepts_gzip("")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/basemap/17/104700/57600.mvt",  # a zoom the map does not have
+        "/basemap/15/26130/15436.mvt",  # outside the map (Vũng Tàu)
+        "/basemap/15/abc/14400.mvt",
+        "/basemap/15/1/2.png",  # no such route
+    ],
+)
+def test_a_browser_asking_for_a_bad_tile_gets_a_problem_not_a_page(
+    basemap_client: TestClient, path: str
+) -> None:
+    response = basemap_client.get(path, headers={"Accept": "text/html,*/*"})
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "<html" not in response.text.lower()
+
+
+def test_without_an_archive_a_browser_gets_a_problem_not_a_page(
+    settings: Settings, engine: Engine, dbs: Session, tmp_path: Path
+) -> None:
+    with make_client(with_basemap_dir(settings, tmp_path), engine, dbs) as client:
+        response = client.get(le_loi_tile(), headers={"Accept": "text/html"})
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_archive_of_metadata_without_tiles_is_a_404_not_a_500(
+    settings: Settings, engine: Engine, dbs: Session, tmp_path: Path, built: Built
+) -> None:
+    shutil.copy(built.path, tmp_path / archive.ARCHIVE_NAME)
+    with closing(sqlite3.connect(tmp_path / archive.ARCHIVE_NAME)) as conn, conn:
+        conn.execute("DROP TABLE tiles")
+    with make_client(with_basemap_dir(settings, tmp_path), engine, dbs) as client:
+        assert client.get("/basemap/tiles.json").status_code == 200  # its metadata reads
+        response = client.get(le_loi_tile(), headers={"Accept": "application/json"})
+        assert response.status_code == 404
+        assert "No base map" in client.get(le_loi_tile(), headers={"Accept-Language": "en"}).text
+
+
+def test_a_replaced_archive_s_tiles_are_read_from_the_new_file(
+    settings: Settings, engine: Engine, dbs: Session, tmp_path: Path, built: Built
+) -> None:
+    directory = tmp_path / "basemap"
+    directory.mkdir()
+    shutil.copy(built.path, directory / archive.ARCHIVE_NAME)
+    with make_client(with_basemap_dir(settings, directory), engine, dbs) as client:
+        assert client.get(le_loi_tile()).status_code == 200  # the thread's connection is open
+        copy = tmp_path / "next.mbtiles"
+        shutil.copy(built.path, copy)
+        z, x, y = (int(p) for p in le_loi_tile().removesuffix(".mvt").split("/")[2:])
+        with closing(sqlite3.connect(copy)) as conn, conn:
+            conn.execute(
+                "DELETE FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+                (z, x, (1 << z) - 1 - y),
+            )
+        copy.replace(directory / archive.ARCHIVE_NAME)
+        assert client.get(le_loi_tile()).status_code == 204
