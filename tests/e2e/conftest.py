@@ -30,8 +30,14 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The app served by uvicorn in a thread, on the seeded test database."""
-    with served(create_app(settings, engine=engine)) as (host, port):
+    """The app served by uvicorn in a thread, on the seeded test database.
+
+    Browser tests file dozens of reports from one address within minutes: the per-address limit
+    on reports (tested on its own in tests/reports) is raised out of their way.
+    """
+    intake = settings.intake.model_copy(update={"rate_limit": 100_000})
+    served_settings = settings.model_copy(update={"intake": intake})
+    with served(create_app(served_settings, engine=engine)) as (host, port):
         yield f"http://{host}:{port}"
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import procrastinate
@@ -215,14 +216,20 @@ def test_a_job_of_a_killed_worker_runs_again(
             worker.wait(timeout=30)
         assert _status(engine, job_id) == "doing"
 
-        async def retry(after: float) -> int:
-            async with app.open_async():
-                return await jobs.retry_stalled(app, seconds_since_heartbeat=after)
+        def retry(after: float) -> int:
+            """In a thread of its own: browser tests keep an event loop running in this one."""
+
+            async def run() -> int:
+                async with app.open_async():
+                    return await jobs.retry_stalled(app, seconds_since_heartbeat=after)
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                return pool.submit(asyncio.run, run()).result(timeout=60)
 
         # A worker that sent a heartbeat within the last minute may still be running its job.
-        assert asyncio.run(retry(jobs.STALLED_AFTER_SECONDS)) == 0
+        assert retry(jobs.STALLED_AFTER_SECONDS) == 0
         assert _status(engine, job_id) == "doing"
-        assert asyncio.run(retry(0)) == 1  # as if a minute had passed without a heartbeat
+        assert retry(0) == 1  # as if a minute had passed without a heartbeat
         assert _status(engine, job_id) == "todo"
         run_until_empty(app, jobs.Resources(settings, db.make_sessionmaker(engine)))
         assert marker.read_text(encoding="utf-8") == "finished"
