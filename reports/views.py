@@ -106,7 +106,7 @@ def report_page(
         # No tile server (nothing may come from another host): ward outlines give the pin a frame.
         "outlines_url": None
         if settings.map.tile_url
-        else "/map/jurisdictions?f=geojson&detail=low",
+        else "/map/jurisdictions?f=geojson&detail=outline",
         "limits": limits,
         "media_hint": i18n.gettext(
             MAX_VIDEO_SECONDS_HINT,

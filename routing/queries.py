@@ -45,14 +45,19 @@ from routing.models import (
 
 MAP_TOLERANCE_DEG = 0.0002  # about 20 m: invisible at city zoom, a tenth of the bytes
 MAP_DECIMALS = 5  # about 1 m
+LOW_DETAIL_DECIMALS = 4  # about 11 m: enough for outlines simplified to about 100 m
 METRES_PER_DEGREE = 111_320.0
 
 
 def _feature_collection(
-    geom: Any, key: Any, properties: dict[str, Any], tolerance: float
+    geom: Any,
+    key: Any,
+    properties: dict[str, Any],
+    tolerance: float,
+    decimals: int = MAP_DECIMALS,
 ) -> ColumnElement[str]:
     """One GeoJSON FeatureCollection text aggregated in SQL, geometry simplified for display."""
-    geometry = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(geom, tolerance), MAP_DECIMALS)
+    geometry = func.ST_AsGeoJSON(func.ST_SimplifyPreserveTopology(geom, tolerance), decimals)
     pairs = [item for name, column in properties.items() for item in (name, column)]
     feature = func.json_build_object(
         "type",
@@ -70,17 +75,24 @@ def _feature_collection(
 
 
 def wards_feature_collection(
-    tolerance: float = MAP_TOLERANCE_DEG, province_code: str | None = None
+    tolerance: float = MAP_TOLERANCE_DEG,
+    province_code: str | None = None,
+    decimals: int = MAP_DECIMALS,
+    outline_only: bool = False,
 ) -> Select[str]:
-    """The wards as one GeoJSON FeatureCollection text, simplified for display."""
-    properties = {
-        "code": Jurisdiction.code,
-        "name": Jurisdiction.full_name,
-        "name_en": Jurisdiction.name_en,
-        "type": Jurisdiction.type,
-        "province_code": Jurisdiction.province_code,
-    }
-    collection = _feature_collection(Jurisdiction.geom, Jurisdiction.code, properties, tolerance)
+    """The wards as one GeoJSON FeatureCollection text, simplified for display; with
+    ``outline_only``, each ward's code is its only property (a frame drawn under a pin)."""
+    properties: dict[str, Any] = {"code": Jurisdiction.code}
+    if not outline_only:
+        properties |= {
+            "name": Jurisdiction.full_name,
+            "name_en": Jurisdiction.name_en,
+            "type": Jurisdiction.type,
+            "province_code": Jurisdiction.province_code,
+        }
+    collection = _feature_collection(
+        Jurisdiction.geom, Jurisdiction.code, properties, tolerance, decimals
+    )
     query = select(collection).where(
         Jurisdiction.level == JurisdictionLevel.ward, Jurisdiction.geom.is_not(None)
     )

@@ -50,17 +50,23 @@ def jurisdictions_map(
     _: OptionalUser,
     f: str | None = None,
     province: str | None = None,
-    detail: Literal["full", "low"] = "full",
+    detail: Literal["full", "low", "outline"] = "full",
 ) -> Response:
     """The wards of a province on a map; a click shows the ward. ``?f=geojson`` gives the data.
 
     Without ``province`` the page shows the province at the configured map centre, the GeoJSON
-    every ward. ``detail=low`` simplifies to about 100 m: outlines for a small phone map.
+    every ward. ``detail=low`` simplifies to about 100 m, with coordinates to about 11 m: outlines
+    for a small phone map; ``detail=outline`` is the same with the ward's code as only property.
     """
     if _wants_geojson(request, f):
-        tolerance = LOW_DETAIL_DEG if detail == "low" else queries.MAP_TOLERANCE_DEG
+        low = detail in ("low", "outline")
         collection = db.scalar(
-            queries.wards_feature_collection(tolerance=tolerance, province_code=province)
+            queries.wards_feature_collection(
+                tolerance=LOW_DETAIL_DEG if low else queries.MAP_TOLERANCE_DEG,
+                province_code=province,
+                decimals=queries.LOW_DETAIL_DECIMALS if low else queries.MAP_DECIMALS,
+                outline_only=detail == "outline",
+            )
         )
         body = (collection or '{"features": []}').encode()
         response = caching.validated(request, body, GEOJSON, OUTLINES_CACHE)

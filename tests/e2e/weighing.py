@@ -8,6 +8,7 @@ weighed context must not route: it records requests instead, and foreign hosts f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import BrowserContext, Page, ViewportSize
 
 PHONE: ViewportSize = {"width": 360, "height": 740}
+TILE = r"^/basemap/\d+/\d+/\d+\.mvt$"  # a base map tile: left out of a page's weight
 
 
 @dataclass
@@ -37,13 +39,14 @@ class Weighing:
         """Remember the bytes a request took."""
         self.sizes[event["requestId"]] = int(event["encodedDataLength"])
 
-    def responses(self, without: str = "/basemap/") -> list[tuple[str, int]]:
-        """Each finished response but those whose path contains ``without``."""
+    def responses(self, without: str = TILE) -> list[tuple[str, int]]:
+        """Each finished response but those whose path matches the pattern ``without`` (by
+        default the base map's tiles: its script, style, renderer and TileJSON are counted)."""
         found = [(self.urls.get(rid, "?"), size) for rid, size in self.sizes.items()]
-        return [(url, size) for url, size in found if without not in urlsplit(url).path]
+        return [(url, size) for url, size in found if not re.search(without, urlsplit(url).path)]
 
-    def total(self, without: str = "/basemap/") -> int:
-        """Bytes on the wire of every response but those whose path contains ``without``."""
+    def total(self, without: str = TILE) -> int:
+        """Bytes on the wire of every response but those whose path matches ``without``."""
         return sum(size for _, size in self.responses(without))
 
 

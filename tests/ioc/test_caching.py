@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from ioc.web import assets, caching
 
-OUTLINES = "/map/jurisdictions?f=geojson&detail=low"
+OUTLINES = "/map/jurisdictions?f=geojson&detail=outline"
 
 
 def _digest(relative: str) -> str:

@@ -46,3 +46,17 @@ def test_low_detail_outlines_are_smaller(client: TestClient) -> None:
     assert len(low.json()["features"]) == len(full.json()["features"]) == 40
     assert len(low.content) < len(full.content) / 2
     assert client.get("/map/jurisdictions?f=geojson&detail=coarse").status_code == 422
+
+
+def test_outlines_for_a_pin_carry_only_each_wards_code(client: TestClient) -> None:
+    low = client.get("/map/jurisdictions?f=geojson&province=46&detail=low").json()
+    outline = client.get("/map/jurisdictions?f=geojson&province=46&detail=outline").json()
+    assert [f["geometry"] for f in outline["features"]] == [f["geometry"] for f in low["features"]]
+    assert all(list(f["properties"]) == ["code"] for f in outline["features"])
+    assert {f["properties"]["code"] for f in outline["features"]} == {
+        f["properties"]["code"] for f in low["features"]
+    }
+    # About 11 m: no coordinate of these outlines has more than four decimals.
+    ring = outline["features"][0]["geometry"]["coordinates"][0]
+    ring = ring[0] if isinstance(ring[0][0], list) else ring
+    assert all(len(repr(value).partition(".")[2]) <= 4 for point in ring for value in point)
