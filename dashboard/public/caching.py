@@ -7,41 +7,28 @@ headers. The ETag is a digest of the body, so that it changes with anything the 
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from ioc import i18n
+from ioc.web import caching
 
 CACHE_CONTROL = "public, max-age=60"
 VARY = "Accept-Language, Cookie"
 
 
-def etag_of(body: bytes) -> str:
-    """A strong validator of the body."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _matches(request: Request, etag: str) -> bool:
-    """Whether If-None-Match names this ETag (weak comparison, as RFC 9110 asks for GET)."""
-    header = request.headers.get("if-none-match", "")
-    if header.strip() == "*":
-        return True
-    return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
-
-
 def cached(request: Request, response: Response) -> Response:
     """The response with its validators, or a 304 without a body when the client has it."""
-    etag = etag_of(bytes(response.body))
+    etag = caching.etag_of(bytes(response.body))
     headers = {
         "ETag": etag,
         "Cache-Control": CACHE_CONTROL,
         "Vary": VARY,
         "Content-Language": i18n.get_locale(),
     }
-    if _matches(request, etag):
+    if caching.matches(request, etag):
         return Response(status_code=304, headers=headers)
     response.headers.update(headers)
     return response

@@ -6,14 +6,18 @@ Every page is watched: a request to any host other than the app's own fails the 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from ioc.app import create_app
 from ioc.settings import Settings
+from routing.basemap.build import build
 from tests.ioc.serving import served
 
 CHROMIUM = "/usr/bin/chromium"
@@ -28,9 +32,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
-    """The app served by uvicorn in a thread, on the seeded test database.
+@contextmanager
+def serving(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The app served by uvicorn in a thread, on the seeded test database; its address.
 
     Browser tests file dozens of reports from one address within minutes: the per-address limit
     on reports (tested on its own in tests/reports) is raised out of their way.
@@ -39,6 +43,24 @@ def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
     served_settings = settings.model_copy(update={"intake": intake})
     with served(create_app(served_settings, engine=engine)) as (host, port):
         yield f"http://{host}:{port}"
+
+
+@contextmanager
+def serving_with_basemap(settings: Settings, engine: Engine, directory: Path) -> Iterator[str]:
+    """The app served with the shipped extract's base map built into ``directory``."""
+    with Session(engine) as db:
+        build(db, directory)
+        db.rollback()
+    map_settings = settings.map.model_copy(update={"basemap_dir": directory})
+    with serving(settings.model_copy(update={"map": map_settings}), engine) as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, engine: Engine) -> Iterator[str]:
+    """The app served by uvicorn in a thread, on the seeded test database."""
+    with serving(settings, engine) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")

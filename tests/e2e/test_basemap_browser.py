@@ -16,12 +16,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ioc.app import create_app
 from ioc.cli import DEMO_PASSWORD
 from ioc.settings import Settings
 from routing.basemap import extract, queries, service
-from routing.basemap.build import SHIPPED_BOUNDS, SHIPPED_EXTRACT, build
-from tests.ioc.serving import served
+from routing.basemap.build import SHIPPED_BOUNDS, SHIPPED_EXTRACT
+from tests.e2e.conftest import serving_with_basemap
 
 pytestmark = pytest.mark.e2e
 LE_LOI = (16.4629, 107.5854)
@@ -44,15 +43,8 @@ def live_server(
     settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A server with the shipped extract's base map built (the page fixture guards its origin)."""
-    directory = tmp_path_factory.mktemp("basemap-e2e")
-    with Session(engine) as db:
-        build(db, directory)
-        db.rollback()
-    with_map = settings.model_copy(
-        update={"map": settings.map.model_copy(update={"basemap_dir": directory})}
-    )
-    with served(create_app(with_map, engine=engine)) as (host, port):
-        yield f"http://{host}:{port}"
+    with serving_with_basemap(settings, engine, tmp_path_factory.mktemp("basemap-e2e")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from ioc.app import create_app
 from ioc.settings import Settings
-from routing.basemap.build import build
+from tests.e2e.conftest import serving_with_basemap
 from tests.e2e.weighing import PHONE, Weighing, report, weigh
-from tests.ioc.serving import served
 
 pytestmark = pytest.mark.e2e
 FIRST_VISIT = 160_000
@@ -53,15 +50,8 @@ def basemap_server(
     settings: Settings, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A server with the shipped extract's base map built."""
-    directory = tmp_path_factory.mktemp("weight-basemap")
-    with Session(engine) as db:
-        build(db, directory)
-        db.rollback()
-    with_map = settings.model_copy(
-        update={"map": settings.map.model_copy(update={"basemap_dir": directory})}
-    )
-    with served(create_app(with_map, engine=engine)) as (host, port):
-        yield f"http://{host}:{port}"
+    with serving_with_basemap(settings, engine, tmp_path_factory.mktemp("weight-basemap")) as url:
+        yield url
 
 
 def test_the_reporting_page_is_light_with_a_base_map(browser: Browser, basemap_server: str) -> None:
