@@ -15,6 +15,7 @@ from jinja2 import Template
 from ioc import i18n
 from ioc.i18n import N_
 from ioc.settings import City, MapSettings
+from ioc.web import assets, caching
 from ioc.web.templating import with_nonce
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
@@ -28,6 +29,11 @@ RENDERER_JS = "/static/vendor/protomaps-leaflet/protomaps-leaflet.js"
 CITY_SWITCH_LABEL = N_("Go to a city")
 
 
+def _versioned(url: str) -> str:
+    """A static file's URL carrying its content hash (``ioc.web.caching``)."""
+    return caching.static_url(assets.STATIC_DIR, url)
+
+
 class SelfHostedBasemap(MacroElement):
     """Asks the page's base map script to draw the app's own vector tiles under this map.
 
@@ -39,7 +45,7 @@ class SelfHostedBasemap(MacroElement):
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "SelfHostedBasemap"
-        self.options = {"renderer": RENDERER_JS}
+        self.options = {"renderer": _versioned(RENDERER_JS)}
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
@@ -127,8 +133,9 @@ def make_map(config: MapSettings, **options: Any) -> folium.Map:
     options.setdefault("zoom_start", config.zoom)
     fmap = folium.Map(tiles=tiles, control_scale=True, **options)
     # Instance attributes shadow folium's CDN defaults (jQuery, Bootstrap, Font Awesome).
-    fmap.default_js = LEAFLET_JS + BASEMAP_JS
-    fmap.default_css = LEAFLET_CSS + BASEMAP_CSS
+    # Versioned URLs (``?v=<content hash>``): cached for a year, no request on a repeat visit.
+    fmap.default_js = [(name, _versioned(url)) for name, url in LEAFLET_JS + BASEMAP_JS]
+    fmap.default_css = [(name, _versioned(url)) for name, url in LEAFLET_CSS + BASEMAP_CSS]
     if not config.tile_url:
         SelfHostedBasemap().add_to(fmap)
     LeafletLabels().add_to(fmap)

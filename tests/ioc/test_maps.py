@@ -31,10 +31,12 @@ def switch_options(script: str) -> dict[str, object]:
 
 def test_the_page_loads_the_base_map_script_but_not_the_renderer() -> None:
     page = rendered(MapSettings())
-    assert '<script nonce="n0nce" src="/static/basemap/basemap.js">' in page.header
+    assert re.search(
+        r'<script nonce="n0nce" src="/static/basemap/basemap.js\?v=\w{12}">', page.header
+    )
     assert "/static/basemap/basemap.css" in page.header
     assert "protomaps-leaflet.js" not in page.header  # basemap.js adds it when a map exists
-    assert f'"renderer": "{maps.RENDERER_JS}"' in page.script
+    assert re.search(f'"renderer": "{re.escape(maps.RENDERER_JS)}\\?v=\\w{{12}}"', page.script)
 
 
 def test_the_default_switch_offers_the_shipped_cities_in_vietnamese() -> None:

@@ -26,7 +26,8 @@ def test_same_resource_by_accept_header(client: TestClient) -> None:
 def test_map_page_embeds_the_wards_with_self_hosted_leaflet(client: TestClient) -> None:
     page = client.get("/map/jurisdictions")
     assert page.status_code == 200
-    leaflet = r'<script nonce="[\w-]+" src="/static/vendor/leaflet/leaflet.js"></script>'
+    # Versioned by content (ioc.web.caching): cached for a year by the browser.
+    leaflet = r'<script nonce="[\w-]+" src="/static/vendor/leaflet/leaflet.js\?v=\w{12}"></script>'
     assert re.search(leaflet, page.text)
     assert '"26526"' in page.text and "L.geoJson" in page.text  # Tam Thắng, by its code
     assert "Bản đồ phường, xã" in page.text
