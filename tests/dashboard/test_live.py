@@ -34,9 +34,9 @@ from reports.lifecycle.service import ActionInput, Actor, apply_action
 from reports.models import ActorKind, Report, ReportEvent
 from routing.models import Agency
 from tests.conftest import MakeUser, sign_in
+from tests.e2e.over_http import PLACE, file_report
 from tests.ioc import serving
 
-PLACE = (10.3460, 107.0760)  # Phường Vũng Tàu
 AGENCY = "ubnd-26506"  # its committee
 WAIT_S = 20  # how long a test waits for an event before it fails (not a timing assertion)
 Headers = dict[str, str]
@@ -114,21 +114,6 @@ def of(code: str, action: str | None = None) -> Callable[[dict[str, Any]], bool]
 
 def is_ready(event: dict[str, Any]) -> bool:
     return event.get("comment") == "ready"
-
-
-def file_report(url: str, description: str) -> str:
-    """A report filed through the API (committed); its tracking code."""
-    fields = {"category": "giao-thong", "description": description}
-    fields |= {"lat": str(PLACE[0]), "lon": str(PLACE[1])}
-    created = httpx.post(
-        f"{url}/api/v1/reports",
-        data=fields,
-        files=[("photos", ("", b"", "application/octet-stream"))],
-        headers={"Accept": "application/json"},
-    )
-    assert created.status_code == 201, created.text
-    code: str = created.json()["tracking_code"]
-    return code
 
 
 def forward(url: str, operator: Headers, code: str) -> None:

@@ -147,12 +147,18 @@ def test_tilejson_describes_this_build(basemap_client: TestClient, built: Built)
     assert again.status_code == 304
 
 
-def test_a_rebuilt_archive_is_served_at_once_with_its_new_etag(
-    settings: Settings, engine: Engine, dbs: Session, tmp_path: Path, built: Built
-) -> None:
+def _archive_copy(built: Built, tmp_path: Path) -> Path:
+    """A base map directory of the test's own, holding a copy of the built archive."""
     directory = tmp_path / "basemap"
     directory.mkdir()
     shutil.copy(built.path, directory / archive.ARCHIVE_NAME)
+    return directory
+
+
+def test_a_rebuilt_archive_is_served_at_once_with_its_new_etag(
+    settings: Settings, engine: Engine, dbs: Session, tmp_path: Path, built: Built
+) -> None:
+    directory = _archive_copy(built, tmp_path)
     with make_client(with_basemap_dir(settings, directory), engine, dbs) as client:
         first = client.get(le_loi_tile()).headers["etag"]
         copy = tmp_path / "next.mbtiles"
@@ -217,9 +223,7 @@ def test_an_archive_of_metadata_without_tiles_is_a_404_not_a_500(
 def test_a_replaced_archive_s_tiles_are_read_from_the_new_file(
     settings: Settings, engine: Engine, dbs: Session, tmp_path: Path, built: Built
 ) -> None:
-    directory = tmp_path / "basemap"
-    directory.mkdir()
-    shutil.copy(built.path, directory / archive.ARCHIVE_NAME)
+    directory = _archive_copy(built, tmp_path)
     with make_client(with_basemap_dir(settings, directory), engine, dbs) as client:
         assert client.get(le_loi_tile()).status_code == 200  # the thread's connection is open
         copy = tmp_path / "next.mbtiles"
